@@ -1,0 +1,159 @@
+/**
+ * The embedded ledger's storage on LevelDB: state with versions, blocks, transaction index,
+ * history index and metadata, all in one database so that a block and everything derived from
+ * it are written in one atomic batch (see keys.ts for the layout).
+ *
+ * Simulations read from a shared snapshot of committed state that is replaced after each block
+ * commit (Fabric takes a read lock during simulation; LevelDB gives us snapshots instead).
+ */
+import { Level } from 'level';
+import {
+  META_COMMIT_HASH,
+  META_HEIGHT,
+  META_LAST_HASH,
+  blockKey,
+  decodeVersioned,
+  historyKeyPrefix,
+  stateKey,
+  stateRange,
+  txKey,
+  type Version,
+} from './keys';
+import { parseBlock, type StoredBlock } from './block';
+
+type Snapshot = ReturnType<Level<string, Buffer>['snapshot']>;
+
+export interface VersionedValue {
+  readonly version: Version;
+  readonly value: Buffer;
+}
+
+export interface HistoryEntry {
+  readonly txId: string;
+  readonly isDelete: boolean;
+  /** Base64 value ('' for deletes). */
+  readonly value: string;
+  readonly timestamp: { readonly seconds: number; readonly nanos: number };
+}
+
+export interface TxLocation {
+  readonly block: number;
+  readonly tx: number;
+  readonly code: number;
+}
+
+export interface LedgerMeta {
+  readonly height: number;
+  readonly lastHash: string;
+  readonly commitHash: string;
+}
+
+/** A snapshot shared by the simulations that started while it was current. */
+export class SharedSnapshot {
+  readonly snapshot: Snapshot;
+  #refs = 1; // the store's own reference while current
+
+  constructor(snapshot: Snapshot) {
+    this.snapshot = snapshot;
+  }
+
+  acquire(): this {
+    this.#refs++;
+    return this;
+  }
+
+  release(): void {
+    if (--this.#refs === 0) void this.snapshot.close();
+  }
+}
+
+export class LedgerStore {
+  readonly db: Level<string, Buffer>;
+  #current: SharedSnapshot | undefined;
+
+  constructor(location: string) {
+    this.db = new Level<string, Buffer>(location, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+  }
+
+  async open(): Promise<void> {
+    await this.db.open();
+    this.#current = new SharedSnapshot(this.db.snapshot());
+  }
+
+  async close(): Promise<void> {
+    this.#current?.release();
+    this.#current = undefined;
+    if (this.db.status === 'open') await this.db.close();
+  }
+
+  /** The current committed-state snapshot; call `release()` when done. */
+  acquireSnapshot(): SharedSnapshot {
+    if (!this.#current) throw new Error('ledger store is not open');
+    return this.#current.acquire();
+  }
+
+  /** Called after a commit, so new simulations see the new state. */
+  refreshSnapshot(): void {
+    const previous = this.#current;
+    this.#current = new SharedSnapshot(this.db.snapshot());
+    previous?.release();
+  }
+
+  readMeta(): LedgerMeta {
+    const height = this.db.getSync(META_HEIGHT);
+    return {
+      height: height ? Number(height.toString()) : 0,
+      lastHash: this.db.getSync(META_LAST_HASH)?.toString() ?? '',
+      commitHash: this.db.getSync(META_COMMIT_HASH)?.toString() ?? '',
+    };
+  }
+
+  /** Committed state at `snapshot` (or latest, when omitted). */
+  getState(namespace: string, key: string, snapshot?: SharedSnapshot): VersionedValue | undefined {
+    const stored = this.db.getSync(stateKey(namespace, key), snapshot ? { snapshot: snapshot.snapshot } : {});
+    return stored === undefined ? undefined : decodeVersioned(stored);
+  }
+
+  /** Iterates committed state in [start, end) in key-byte order. */
+  async *iterateState(
+    namespace: string,
+    start: string,
+    end: string,
+    options: { snapshot?: SharedSnapshot; lte?: string } = {},
+  ): AsyncGenerator<{ key: string } & VersionedValue> {
+    const range = stateRange(namespace, start, end);
+    const bounds = options.lte === undefined ? range : { gte: range.gte, lte: stateKey(namespace, options.lte) };
+    const prefixLength = stateKey(namespace, '').length;
+    const iterator = this.db.iterator({ ...bounds, snapshot: options.snapshot?.snapshot });
+    try {
+      for (;;) {
+        const entries = await iterator.nextv(256);
+        if (entries.length === 0) return;
+        for (const [key, stored] of entries) yield { key: key.slice(prefixLength), ...decodeVersioned(stored) };
+      }
+    } finally {
+      await iterator.close();
+    }
+  }
+
+  /** History of a key, newest first (as Fabric's getHistoryForKey). */
+  async history(namespace: string, key: string): Promise<HistoryEntry[]> {
+    const prefix = historyKeyPrefix(namespace, key);
+    const entries: HistoryEntry[] = [];
+    // Entry keys are the prefix plus exactly 24 hex characters; '~' sorts after every hex digit.
+    for await (const [, value] of this.db.iterator({ gte: prefix, lt: `${prefix}~`, reverse: true })) {
+      entries.push(JSON.parse(value.toString()) as HistoryEntry);
+    }
+    return entries;
+  }
+
+  async getBlock(blockNumber: number): Promise<StoredBlock | undefined> {
+    const stored = await this.db.get(blockKey(blockNumber));
+    return stored === undefined ? undefined : parseBlock(stored.toString());
+  }
+
+  getTxLocation(txId: string): TxLocation | undefined {
+    const stored = this.db.getSync(txKey(txId));
+    return stored === undefined ? undefined : (JSON.parse(stored.toString()) as TxLocation);
+  }
+}
