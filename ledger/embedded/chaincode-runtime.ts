@@ -9,6 +9,11 @@
  * `Certificate.fromPEM` is memoised per PEM string for the process.
  */
 import { createHash } from 'node:crypto';
+
+// fabric-contract-api logs every decorator and fabric-shim every invocation at 'info'; in-process
+// that is noise on the service's own log and a measurable cost. An explicit setting wins.
+process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'warning';
+
 import type { SimulationHandler } from './simulation-handler';
 import { serializeCreator, type Proposal } from './proposal';
 
