@@ -8,12 +8,9 @@
  * creator certificate (with @fidm/x509) on every invocation. Certificates are immutable, so
  * `Certificate.fromPEM` is memoised per PEM string for the process.
  */
+// First: quiets fabric's loggers before fabric-shim's modules create theirs.
+import './quiet-fabric-loggers';
 import { createHash } from 'node:crypto';
-
-// fabric-contract-api logs every decorator and fabric-shim every invocation at 'info'; in-process
-// that is noise on the service's own log and a measurable cost. An explicit setting wins.
-process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'warning';
-
 import type { SimulationHandler } from './simulation-handler';
 import { serializeCreator, type Proposal } from './proposal';
 

@@ -75,7 +75,7 @@ interface OrderedTransaction {
   readonly settle: (status: CommitStatus | Error) => void;
 }
 
-export const DEFAULT_BLOCK_CUTTER: BlockCutterOptions = { maxTransactions: 500, timeoutMs: 20 };
+export const DEFAULT_BLOCK_CUTTER: BlockCutterOptions = { maxTransactions: 500, timeoutMs: 20, cutWhenIdle: true };
 
 export class EmbeddedLedger implements Ledger {
   readonly channel: ChannelConfig;
@@ -249,6 +249,7 @@ export class EmbeddedLedger implements Ledger {
     await this.#cutter.drain();
     this.#closed = true;
     this.#blocks.emit('block');
+    await this.#membership.close();
     await this.#store.close();
   }
 

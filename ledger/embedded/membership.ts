@@ -5,10 +5,10 @@
  * certificate's key. Results per certificate are cached (parsing and chain checks are costly,
  * certificates are immutable); validity times are checked on every call.
  */
-import { createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import type { ChannelConfig } from './block';
 import type { Creator } from './proposal';
+import { SignatureVerifier } from './signature-verifier';
 
 x509.cryptoProvider.set(globalThis.crypto);
 
@@ -21,7 +21,8 @@ export class IdentityRefusedError extends Error {
 
 interface CheckedCertificate {
   readonly error?: string;
-  readonly publicKey?: KeyObject;
+  /** SPKI PEM of the certificate's key. */
+  readonly publicKey?: string;
   readonly notBefore: number;
   readonly notAfter: number;
 }
@@ -31,6 +32,7 @@ const CACHE_LIMIT = 10_000;
 export class Membership {
   readonly #roots = new Map<string, x509.X509Certificate[]>();
   readonly #checked = new Map<string, Promise<CheckedCertificate>>();
+  readonly #verifier = new SignatureVerifier();
 
   constructor(config: ChannelConfig) {
     for (const org of config.organisations) {
@@ -46,7 +48,7 @@ export class Membership {
   }
 
   /** Throws IdentityRefusedError unless `creator` is a valid member identity at `now`. */
-  async validateCreator(creator: Creator, now: Date = new Date()): Promise<KeyObject> {
+  async validateCreator(creator: Creator, now: Date = new Date()): Promise<string> {
     const cacheKey = `${creator.mspId}\n${creator.idBytes}`;
     let checked = this.#checked.get(cacheKey);
     if (!checked) {
@@ -59,14 +61,16 @@ export class Membership {
     const t = now.getTime();
     if (t < result.notBefore) throw new IdentityRefusedError(`creator certificate of ${creator.mspId} is not yet valid`);
     if (t > result.notAfter) throw new IdentityRefusedError(`creator certificate of ${creator.mspId} has expired`);
-    return result.publicKey as KeyObject;
+    return result.publicKey as string;
   }
 
-  /** Verifies an ECDSA-SHA256 signature on the thread pool. */
-  verifySignature(publicKey: KeyObject, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
-    return new Promise((resolve) => {
-      verifySignature('sha256', message, publicKey, signature, (error, ok) => resolve(!error && ok));
-    });
+  /** Verifies an ECDSA-SHA256 signature by `publicKey` (SPKI PEM from validateCreator). */
+  verifySignature(publicKey: string, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    return this.#verifier.verify(publicKey, message, signature);
+  }
+
+  close(): Promise<void> {
+    return this.#verifier.close();
   }
 
   async #check(creator: Creator): Promise<CheckedCertificate> {
@@ -83,7 +87,7 @@ export class Membership {
       if (cert.issuer !== root.subject) continue;
       const signedByRoot = await cert.verify({ publicKey: root.publicKey, signatureOnly: true }).catch(() => false);
       if (!signedByRoot) continue;
-      return { ...window, publicKey: createPublicKey(creator.idBytes) };
+      return { ...window, publicKey: cert.publicKey.toString('pem') };
     }
     return { ...window, error: `creator certificate is not issued by a CA of ${creator.mspId}` };
   }

@@ -35,8 +35,18 @@ export interface SignedProposal {
 
 export const NONCE_BYTES = 24;
 
+const serializedCreators = new Map<string, Buffer>();
+
+/** The creator's canonical bytes (cached: the same few identities sign most proposals). */
 export function serializeCreator(creator: Creator): Buffer {
-  return Buffer.from(JSON.stringify({ mspid: creator.mspId, idBytes: creator.idBytes }), 'utf8');
+  const cacheKey = `${creator.mspId}\n${creator.idBytes}`;
+  let bytes = serializedCreators.get(cacheKey);
+  if (!bytes) {
+    if (serializedCreators.size >= 10_000) serializedCreators.clear();
+    bytes = Buffer.from(JSON.stringify({ mspid: creator.mspId, idBytes: creator.idBytes }), 'utf8');
+    serializedCreators.set(cacheKey, bytes);
+  }
+  return bytes;
 }
 
 export function computeTxId(nonce: Uint8Array, creator: Creator): string {
