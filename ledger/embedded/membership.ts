@@ -5,12 +5,10 @@
  * certificate's key. Results per certificate are cached (parsing and chain checks are costly,
  * certificates are immutable); validity times are checked on every call.
  */
-import * as x509 from '@peculiar/x509';
+import { parseCertificate, verifyChain } from '../../certs/certificate-info';
 import type { ChannelConfig } from './block';
 import type { Creator } from './proposal';
 import { SignatureVerifier } from './signature-verifier';
-
-x509.cryptoProvider.set(globalThis.crypto);
 
 export class IdentityRefusedError extends Error {
   constructor(message: string) {
@@ -23,44 +21,37 @@ interface CheckedCertificate {
   readonly error?: string;
   /** SPKI PEM of the certificate's key. */
   readonly publicKey?: string;
-  readonly notBefore: number;
-  readonly notAfter: number;
+  /** When the check ran: validity windows move with time, so a check is reused for a minute only. */
+  readonly checkedAt: number;
 }
 
 const CACHE_LIMIT = 10_000;
+const RECHECK_MS = 60_000;
 
 export class Membership {
-  readonly #roots = new Map<string, x509.X509Certificate[]>();
+  readonly #roots = new Map<string, readonly string[]>();
   readonly #checked = new Map<string, Promise<CheckedCertificate>>();
   readonly #verifier = new SignatureVerifier();
 
   constructor(config: ChannelConfig) {
-    for (const org of config.organisations) {
-      this.#roots.set(
-        org.mspId,
-        org.rootCertificates.map((pem) => new x509.X509Certificate(pem)),
-      );
-    }
+    for (const org of config.organisations) this.#roots.set(org.mspId, org.rootCertificates);
   }
 
   get mspIds(): string[] {
     return [...this.#roots.keys()];
   }
 
-  /** Throws IdentityRefusedError unless `creator` is a valid member identity at `now`. */
-  async validateCreator(creator: Creator, now: Date = new Date()): Promise<string> {
+  /** Throws IdentityRefusedError unless `creator` is a valid member identity now; returns its public key (PEM). */
+  async validateCreator(creator: Creator): Promise<string> {
     const cacheKey = `${creator.mspId}\n${creator.idBytes}`;
     let checked = this.#checked.get(cacheKey);
-    if (!checked) {
+    if (checked === undefined || Date.now() - (await checked).checkedAt > RECHECK_MS) {
       if (this.#checked.size >= CACHE_LIMIT) this.#checked.clear();
       checked = this.#check(creator);
       this.#checked.set(cacheKey, checked);
     }
     const result = await checked;
     if (result.error) throw new IdentityRefusedError(result.error);
-    const t = now.getTime();
-    if (t < result.notBefore) throw new IdentityRefusedError(`creator certificate of ${creator.mspId} is not yet valid`);
-    if (t > result.notAfter) throw new IdentityRefusedError(`creator certificate of ${creator.mspId} has expired`);
     return result.publicKey as string;
   }
 
@@ -74,21 +65,26 @@ export class Membership {
   }
 
   async #check(creator: Creator): Promise<CheckedCertificate> {
+    const checkedAt = Date.now();
     const roots = this.#roots.get(creator.mspId);
-    if (!roots) return { error: `${creator.mspId} is not a member of the channel`, notBefore: 0, notAfter: 0 };
-    let cert: x509.X509Certificate;
+    if (!roots) return { error: `${creator.mspId} is not a member of the channel`, checkedAt };
+    let info;
     try {
-      cert = new x509.X509Certificate(creator.idBytes);
+      info = parseCertificate(creator.idBytes);
     } catch {
-      return { error: `creator certificate of ${creator.mspId} cannot be parsed`, notBefore: 0, notAfter: 0 };
+      return { error: `creator certificate of ${creator.mspId} cannot be parsed`, checkedAt };
     }
-    const window = { notBefore: cert.notBefore.getTime(), notAfter: cert.notAfter.getTime() };
-    for (const root of roots) {
-      if (cert.issuer !== root.subject) continue;
-      const signedByRoot = await cert.verify({ publicKey: root.publicKey, signatureOnly: true }).catch(() => false);
-      if (!signedByRoot) continue;
-      return { ...window, publicKey: cert.publicKey.toString('pem') };
+    const chain = await verifyChain(creator.idBytes, roots, new Date(checkedAt));
+    if (!chain.ok) {
+      const reasons: Record<string, string> = {
+        UNKNOWN_ISSUER: `is not issued by a CA of ${creator.mspId}`,
+        BAD_SIGNATURE: `is not issued by a CA of ${creator.mspId}`,
+        EXPIRED: 'has expired',
+        NOT_YET_VALID: 'is not yet valid',
+        CA_NOT_VALID: 'is issued by a CA that is not valid now',
+      };
+      return { error: `creator certificate ${reasons[chain.code] ?? chain.reason}`, checkedAt };
     }
-    return { ...window, error: `creator certificate is not issued by a CA of ${creator.mspId}` };
+    return { publicKey: info.publicKey.export({ type: 'spki', format: 'pem' }).toString(), checkedAt };
   }
 }

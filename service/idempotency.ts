@@ -1,0 +1,119 @@
+/**
+ * Idempotency-Key for state-changing POSTs (api.md): the first answer to a key is stored on disk
+ * (LevelDB) and replayed for a retry with the same body — also after a restart; the same key with
+ * another body is `IDEMPOTENCY_CONFLICT`; a retry while the first is still running is
+ * `IDEMPOTENCY_IN_PROGRESS`. Keys are scoped to the principal and the route. Server faults (5xx)
+ * are not stored, so a retry after a failure runs again — domain rules (unique license numbers,
+ * material dedupe) keep such a retry from duplicating anything.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { Level } from 'level';
+import { canonicalJson } from '../domain/canonical-json';
+import { ProblemError } from './problem';
+
+interface StoredAnswer {
+  readonly fingerprint: string;
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    idempotency: { key: string; fingerprint: string } | undefined;
+  }
+  interface FastifyContextConfig {
+    /** Routes whose body is not JSON set their own fingerprint with `setIdempotencyFingerprint`. */
+    idempotencyFingerprint?: 'body' | 'route';
+  }
+}
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;
+
+export class IdempotencyStore {
+  readonly #db: Level<string, string>;
+  readonly #running = new Set<string>();
+
+  constructor(path: string) {
+    this.#db = new Level<string, string>(path, { valueEncoding: 'utf8' });
+  }
+
+  open(): Promise<void> {
+    return this.#db.open();
+  }
+
+  close(): Promise<void> {
+    return this.#db.close();
+  }
+
+  get(key: string): Promise<StoredAnswer | undefined> {
+    return this.#db.get(key).then((value) => (value === undefined ? undefined : (JSON.parse(value) as StoredAnswer)));
+  }
+
+  put(key: string, answer: StoredAnswer): Promise<void> {
+    return this.#db.put(key, JSON.stringify(answer), { sync: true });
+  }
+
+  claim(key: string): boolean {
+    if (this.#running.has(key)) return false;
+    this.#running.add(key);
+    return true;
+  }
+
+  release(key: string): void {
+    this.#running.delete(key);
+  }
+}
+
+function fingerprintOf(body: unknown): string {
+  let text: string;
+  try {
+    text = canonicalJson(body ?? null);
+  } catch {
+    text = JSON.stringify(body ?? null);
+  }
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export const idempotencyPlugin = fp(async (app: FastifyInstance, options: { store: IdempotencyStore }) => {
+  const { store } = options;
+  app.decorateRequest('idempotency', undefined);
+
+  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    const header = request.headers['idempotency-key'];
+    if (header === undefined || (request.method !== 'POST' && request.method !== 'DELETE')) return;
+    if (typeof header !== 'string' || !KEY_PATTERN.test(header)) {
+      throw new ProblemError('VALIDATION_FAILED', 'Idempotency-Key must be 1–128 printable ASCII characters');
+    }
+    const scope = `${request.principal?.name ?? '-'}\n${request.method}\n${request.url.split('?')[0]}\n${header}`;
+    const key = createHash('sha256').update(scope).digest('hex');
+    const fingerprint = request.routeOptions.config.idempotencyFingerprint === 'route' ? 'route' : fingerprintOf(request.body);
+    const stored = await store.get(key);
+    if (stored) {
+      if (stored.fingerprint !== fingerprint) {
+        throw new ProblemError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used with a different request');
+      }
+      return reply.code(stored.status).header('content-type', stored.contentType).header('idempotent-replayed', 'true').send(stored.body);
+    }
+    if (!store.claim(key)) throw new ProblemError('IDEMPOTENCY_IN_PROGRESS', 'a request with this Idempotency-Key is still running');
+    request.idempotency = { key, fingerprint };
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const claim = request.idempotency;
+    if (!claim || reply.statusCode >= 500 || typeof payload !== 'string') return payload;
+    await store.put(claim.key, {
+      fingerprint: claim.fingerprint,
+      status: reply.statusCode,
+      contentType: String(reply.getHeader('content-type') ?? 'application/json'),
+      body: payload,
+    });
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request) => {
+    if (request.idempotency) store.release(request.idempotency.key);
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * Who is calling: bearer tokens (kept only as SHA-256 hashes) map to a principal — an
+ * organisation (MSP ID), a role and the ledger identity the service submits with. The service
+ * authenticates; the chaincode still decides what the principal may do.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Contract } from '../ledger/client';
+import { ProblemError } from './problem';
+
+export interface Principal {
+  readonly name: string;
+  readonly mspId: string;
+  readonly role: string;
+  /** The chaincode, as this principal's ledger identity. */
+  readonly contract: Contract;
+  /** The identity's ID as the chaincode sees it (`x509::/…::/…`). */
+  readonly identityId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export class PrincipalRegistry {
+  readonly #byTokenHash = new Map<string, Principal>();
+
+  add(tokenHash: string, principal: Principal): void {
+    this.#byTokenHash.set(tokenHash, principal);
+  }
+
+  resolve(token: string): Principal | undefined {
+    return this.#byTokenHash.get(hashToken(token));
+  }
+
+  get principals(): Principal[] {
+    return [...this.#byTokenHash.values()];
+  }
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{16,256})$/;
+
+/** Sets `request.principal` from the Authorization header; routes call `requirePrincipal`. */
+export const principalPlugin = fp(async (app: FastifyInstance, options: { registry: PrincipalRegistry }) => {
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization;
+    if (header === undefined) return;
+    const match = BEARER.exec(header);
+    const principal = match ? options.registry.resolve(match[1] as string) : undefined;
+    if (!principal) throw new ProblemError('UNAUTHENTICATED', 'the bearer token is not valid');
+    request.principal = principal;
+  });
+});
+
+export function requirePrincipal(request: FastifyRequest): Principal {
+  if (!request.principal) throw new ProblemError('UNAUTHENTICATED', 'send Authorization: Bearer <token>');
+  return request.principal;
+}

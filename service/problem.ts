@@ -1,0 +1,115 @@
+/**
+ * One registry of the problems the services answer with (api.md "Errors"): every refusal is an
+ * RFC 9457 `application/problem+json` body `{ type, title, status, detail, code, errors? }` with a
+ * stable upper-case `code`. Chaincode refusals keep their chaincode code; ledger failures map to
+ * `CONFLICT` or `LEDGER_UNAVAILABLE`.
+ */
+import { CommitError, EndorseError, LedgerError } from '../ledger/errors';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Code → HTTP status and a short title. Codes never change; add, never rename. */
+export const PROBLEMS = {
+  VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
+  MALFORMED_REQUEST: { status: 400, title: 'The request cannot be parsed' },
+  INVALID_IDENTIFIER: { status: 400, title: 'Invalid license identifier' },
+  INVALID_HOLDER_CODE: { status: 400, title: 'Invalid holder code' },
+  INVALID_DOCUMENT: { status: 400, title: 'The document is malformed' },
+  SEAL_MALFORMED: { status: 400, title: 'The seal or signature is malformed' },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
+  FORBIDDEN: { status: 403, title: 'Not allowed' },
+  TYPE_NOT_AUTHORIZED: { status: 403, title: 'Organisation not authorised for this license type' },
+  SEAL_NOT_AUTHORIZED: { status: 403, title: 'Not authorised to sign with this seal' },
+  GRANT_INVALID: { status: 403, title: 'No valid grant' },
+  GRANT_EXPIRED: { status: 403, title: 'The grant has expired' },
+  GRANT_EXHAUSTED: { status: 403, title: 'The grant has no uses left' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  CONFLICT: { status: 409, title: 'Conflict' },
+  IDEMPOTENCY_CONFLICT: { status: 409, title: 'Idempotency key reused with a different request' },
+  IDEMPOTENCY_IN_PROGRESS: { status: 409, title: 'A request with this idempotency key is in progress' },
+  LICENSE_STATE: { status: 409, title: 'The license is not in a state that allows this' },
+  DISPUTE_STATE: { status: 409, title: 'The dispute is not in a state that allows this' },
+  SEAL_STATE: { status: 409, title: 'The seal is not in a state that allows this' },
+  MATERIAL_STATE: { status: 409, title: 'The material is not in a state that allows this' },
+  INTEGRITY_FAILED: { status: 502, title: 'Delivered bytes do not match the ledger digest' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The request is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  INTERNAL_ERROR: { status: 500, title: 'Internal error' },
+  UPSTREAM_UNAVAILABLE: { status: 502, title: 'An upstream service failed' },
+  LEDGER_UNAVAILABLE: { status: 503, title: 'The ledger is unavailable' },
+  OVERLOADED: { status: 503, title: 'The service is overloaded' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly code: string;
+  readonly errors?: readonly FieldError[];
+}
+
+export class ProblemError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly errors: readonly FieldError[] | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: ProblemCode | string, detail: string, options: { errors?: readonly FieldError[]; headers?: Record<string, string>; cause?: unknown } = {}) {
+    super(detail, { cause: options.cause });
+    this.name = 'ProblemError';
+    this.code = code;
+    this.status = (PROBLEMS as Record<string, { status: number }>)[code]?.status ?? 400;
+    this.errors = options.errors;
+    this.headers = options.headers ?? {};
+  }
+
+  toProblem(): Problem {
+    const title = (PROBLEMS as Record<string, { title: string }>)[this.code]?.title ?? 'Request refused';
+    return {
+      type: `urn:licensechain:problem:${this.code.toLowerCase().replace(/_/g, '-')}`,
+      title,
+      status: this.status,
+      detail: this.message,
+      code: this.code,
+      ...(this.errors ? { errors: this.errors } : {}),
+    };
+  }
+}
+
+/** A ledger failure as the problem a client should see. */
+export function problemFromLedger(error: LedgerError): ProblemError {
+  if (error instanceof EndorseError) {
+    // Unknown chaincode codes are refusals of the request, never server faults.
+    return new ProblemError(error.code in PROBLEMS ? error.code : 'VALIDATION_FAILED', error.detail, { cause: error });
+  }
+  if (error instanceof CommitError) return new ProblemError('CONFLICT', `${error.message}; retry the request`, { cause: error });
+  return new ProblemError('LEDGER_UNAVAILABLE', error.message, { cause: error, headers: { 'retry-after': '5' } });
+}
+
+/** JSON Schema of a problem body, for route response declarations and the OpenAPI document. */
+export const problemSchema = {
+  $id: 'Problem',
+  type: 'object',
+  required: ['type', 'title', 'status', 'detail', 'code'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string' },
+    errors: {
+      type: 'array',
+      items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+} as const;
