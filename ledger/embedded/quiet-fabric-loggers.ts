@@ -9,7 +9,7 @@
 type WinstonLike = Record<string, unknown> & { isLevelEnabled(level: string): boolean };
 type LoggerModule = { getLogger(name: string): WinstonLike };
 
-const LEVELS = ['silly', 'debug', 'verbose', 'info', 'warn'];
+const LEVELS = ['silly', 'debug', 'verbose', 'info', 'warn', 'error'];
 const noop = (): void => undefined;
 
 function silence(logger: WinstonLike): WinstonLike {
@@ -19,9 +19,10 @@ function silence(logger: WinstonLike): WinstonLike {
   return logger;
 }
 
-// fabric-contract-api logs every decorator and fabric-shim much else at 'info'; in-process that is
-// noise on the service's own log. An explicit setting wins.
-process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'warning';
+// fabric-contract-api logs every decorator at 'info', fabric-shim every chaincode refusal at
+// 'error'; in-process, refusals are ordinary answers that the services log themselves. An explicit
+// setting wins.
+process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'critical';
 
 for (const path of ['fabric-shim/lib/logger', 'fabric-contract-api/lib/logger']) {
     const module = require(path) as LoggerModule;

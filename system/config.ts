@@ -1,0 +1,86 @@
+/**
+ * Configuration of a LicenseChain process, from the environment, validated at start-up so that a
+ * typo fails fast with a clear message instead of a half-working service.
+ *
+ * | variable | default | meaning |
+ * |---|---|---|
+ * | `LC_DATA_DIR` | `./data` | ledger, stores, demo consortium, secrets |
+ * | `LC_LEDGER` | `embedded` | `embedded` (Fabric mode: see README) |
+ * | `LC_GATEWAY_HOST` / `LC_GATEWAY_PORT` | `127.0.0.1` / `7001` | gateway listen address |
+ * | `LC_VERIFIER_HOST` / `LC_VERIFIER_PORT` | `127.0.0.1` / `7002` | verifier listen address |
+ * | `LC_PUBLIC_VERIFIER_URL` | `http://<verifier host:port>` | base URL printed in QR payloads |
+ * | `LC_LOG_LEVEL` | `info` | pino level, or `silent` |
+ * | `LC_MAX_UPLOAD_BYTES` | 1 GiB | largest material upload |
+ * | `LC_BLOCK_MAX_TX` / `LC_BLOCK_TIMEOUT_MS` | 500 / 20 | block cutting (embedded ledger) |
+ */
+import Ajv from 'ajv';
+import { resolve } from 'node:path';
+
+export interface SystemConfig {
+  readonly dataDir: string;
+  readonly ledger: 'embedded' | 'fabric';
+  readonly gateway: { readonly host: string; readonly port: number };
+  readonly verifier: { readonly host: string; readonly port: number };
+  readonly publicVerifierUrl: string;
+  readonly logLevel: string;
+  readonly maxUploadBytes: number;
+  readonly blockCutter: { readonly maxTransactions: number; readonly timeoutMs: number };
+}
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    LC_DATA_DIR: { type: 'string', minLength: 1 },
+    LC_LEDGER: { enum: ['embedded', 'fabric'] },
+    LC_GATEWAY_HOST: { type: 'string', minLength: 1 },
+    LC_GATEWAY_PORT: { type: 'string', pattern: '^[0-9]{1,5}$' },
+    LC_VERIFIER_HOST: { type: 'string', minLength: 1 },
+    LC_VERIFIER_PORT: { type: 'string', pattern: '^[0-9]{1,5}$' },
+    LC_PUBLIC_VERIFIER_URL: { type: 'string', pattern: '^https?://' },
+    LC_LOG_LEVEL: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    LC_MAX_UPLOAD_BYTES: { type: 'string', pattern: '^[1-9][0-9]{0,12}$' },
+    LC_BLOCK_MAX_TX: { type: 'string', pattern: '^[1-9][0-9]{0,4}$' },
+    LC_BLOCK_TIMEOUT_MS: { type: 'string', pattern: '^[0-9]{1,5}$' },
+  },
+} as const;
+
+const validate = new Ajv({ allErrors: true }).compile(schema);
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads `LC_*` variables (others are ignored); throws ConfigError listing every bad one. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<SystemConfig> = {}): SystemConfig {
+  const own = Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith('LC_')));
+  if (!validate(own)) {
+    const problems = (validate.errors ?? []).map((e) =>
+      e.keyword === 'additionalProperties'
+        ? `unknown variable ${(e.params as { additionalProperty: string }).additionalProperty}`
+        : `${e.instancePath.slice(1)} ${e.message}`,
+    );
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const port = (value: string | undefined, fallback: number): number => {
+    const n = value === undefined ? fallback : Number(value);
+    if (n > 65_535) throw new ConfigError(`port ${n} is out of range`);
+    return n;
+  };
+  const gateway = { host: own.LC_GATEWAY_HOST ?? '127.0.0.1', port: port(own.LC_GATEWAY_PORT, 7001) };
+  const verifier = { host: own.LC_VERIFIER_HOST ?? '127.0.0.1', port: port(own.LC_VERIFIER_PORT, 7002) };
+  return {
+    dataDir: resolve(own.LC_DATA_DIR ?? 'data'),
+    ledger: (own.LC_LEDGER as 'embedded' | 'fabric' | undefined) ?? 'embedded',
+    gateway,
+    verifier,
+    publicVerifierUrl: own.LC_PUBLIC_VERIFIER_URL ?? `http://${verifier.host}:${verifier.port}`,
+    logLevel: own.LC_LOG_LEVEL ?? 'info',
+    maxUploadBytes: Number(own.LC_MAX_UPLOAD_BYTES ?? 1024 ** 3),
+    blockCutter: { maxTransactions: Number(own.LC_BLOCK_MAX_TX ?? 500), timeoutMs: Number(own.LC_BLOCK_TIMEOUT_MS ?? 20) },
+    ...overrides,
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * The whole of LicenseChain in one process, on the embedded ledger: what `npm start` runs and
+ * what end-to-end tests start. Creates the demo consortium once, opens the ledger with the
+ * consortium's organisations as channel members, connects every principal's identity, puts the
+ * demo registry on the ledger, and serves the gateway and the verifier.
+ */
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { findMember, memberCredentials } from '../certs/consortium';
+import { newNodeSigner } from '../certs/signer';
+import { contracts } from '../chaincode';
+import { createGatewayApp } from '../gateway/gateway-app';
+import { EmbeddedLedger } from '../ledger/embedded';
+import { PrincipalRegistry, type Principal } from '../service/principal';
+import type { SystemConfig } from './config';
+import { ensureDemoConsortium, type DemoMaterial } from './demo-consortium';
+import { ensureDemoLedger } from './demo-ledger';
+
+export const CHANNEL_ID = 'licensechain';
+export const CHAINCODE_NAME = 'licensechain';
+
+export interface EmbeddedSystem {
+  readonly config: SystemConfig;
+  readonly ledger: EmbeddedLedger;
+  readonly gateway: FastifyInstance;
+  readonly principals: PrincipalRegistry;
+  readonly demo: DemoMaterial;
+  /** Graceful: stop accepting, finish in-flight requests, commit pending blocks, close stores. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Listen on the configured ports (default true); false for in-process tests with `inject`. */
+  readonly listen?: boolean;
+  readonly logger?: boolean | Record<string, unknown>;
+}
+
+export async function startEmbeddedSystem(config: SystemConfig, options: StartOptions = {}): Promise<EmbeddedSystem> {
+  const demo = await ensureDemoConsortium(config.dataDir, {
+    gateway: `http://${config.gateway.host}:${config.gateway.port}`,
+    verifier: `http://${config.verifier.host}:${config.verifier.port}`,
+  });
+  const ledger = await EmbeddedLedger.open({
+    path: join(config.dataDir, 'ledger'),
+    channel: {
+      channelId: CHANNEL_ID,
+      organisations: demo.consortium.organisations.map((org) => ({ mspId: org.mspId, rootCertificates: [org.caCertificate] })),
+    },
+    chaincodes: [{ name: CHAINCODE_NAME, version: '1.0', contracts }],
+    blockCutter: config.blockCutter,
+  });
+  const closers: Array<() => Promise<void>> = [() => ledger.close()];
+  try {
+    const principals = new PrincipalRegistry();
+    const byName = new Map<string, Principal>();
+    for (const entry of demo.principals) {
+      const credentials = await memberCredentials(demo.consortium, entry.mspId, entry.name);
+      const gateway = ledger.connect({ identity: { mspId: entry.mspId, credentials: Buffer.from(credentials.certificate) }, signer: newNodeSigner(credentials.privateKey) });
+      const principal: Principal = {
+        name: entry.name,
+        mspId: entry.mspId,
+        role: entry.role,
+        contract: gateway.getContract(),
+        identityId: findMember(demo.consortium, entry.mspId, entry.name).clientId,
+      };
+      principals.add(entry.tokenHash, principal);
+      byName.set(entry.name, principal);
+    }
+    await ensureDemoLedger(byName.get('admin') as Principal);
+
+    const logger = options.logger ?? (config.logLevel === 'silent' ? false : { level: config.logLevel });
+    const gateway = await createGatewayApp({
+      ledger,
+      principals,
+      dataDir: join(config.dataDir, 'gateway'),
+      holderKey: demo.holderKey,
+      publicVerifierUrl: config.publicVerifierUrl,
+      maxUploadBytes: config.maxUploadBytes,
+      logger,
+    });
+    closers.unshift(() => gateway.close());
+    if (options.listen ?? true) await gateway.listen({ host: config.gateway.host, port: config.gateway.port });
+
+    let closing: Promise<void> | undefined;
+    return {
+      config,
+      ledger,
+      gateway,
+      principals,
+      demo,
+      close: () => {
+        closing ??= (async () => {
+          for (const close of closers) await close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    for (const close of closers) await close().catch(() => undefined);
+    throw error;
+  }
+}
