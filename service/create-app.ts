@@ -6,7 +6,7 @@
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Ledger } from '../ledger/client';
 import { installProblemHandlers } from './error-handler';
 import { operationsPlugin } from './operations';
@@ -40,8 +40,9 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   const app = Fastify({
     logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    // Request URLs are logged by pino: do not let query strings (which may carry holder codes) in.
-    disableRequestLogging: true,
+    // Fastify's request lines log the raw URL, whose query may carry holder codes: one line per
+    // request is written below instead, with the route pattern.
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     requestTimeout: 120_000,
