@@ -35,16 +35,20 @@ export interface SignedProposal {
 
 export const NONCE_BYTES = 24;
 
-const serializedCreators = new Map<string, Buffer>();
+const serializedCreators = new Map<string, Map<string, Buffer>>();
 
 /** The creator's canonical bytes (cached: the same few identities sign most proposals). */
 export function serializeCreator(creator: Creator): Buffer {
-  const cacheKey = `${creator.mspId}\n${creator.idBytes}`;
-  let bytes = serializedCreators.get(cacheKey);
+  let ofMsp = serializedCreators.get(creator.mspId);
+  if (!ofMsp) {
+    ofMsp = new Map();
+    serializedCreators.set(creator.mspId, ofMsp);
+  }
+  let bytes = ofMsp.get(creator.idBytes);
   if (!bytes) {
-    if (serializedCreators.size >= 10_000) serializedCreators.clear();
+    if (ofMsp.size >= 10_000) ofMsp.clear();
     bytes = Buffer.from(JSON.stringify({ mspid: creator.mspId, idBytes: creator.idBytes }), 'utf8');
-    serializedCreators.set(cacheKey, bytes);
+    ofMsp.set(creator.idBytes, bytes);
   }
   return bytes;
 }

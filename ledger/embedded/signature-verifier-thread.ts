@@ -7,14 +7,19 @@ const keys = new Map<number, KeyObject>();
 
 parentPort?.on('message', (message: VerifyBatchMessage) => {
   for (const [id, pem] of message.keys) keys.set(id, createPublicKey(pem));
-  const results = new Uint8Array(message.items.length);
-  message.items.forEach(([keyId, data, signature], i) => {
-    const key = keys.get(keyId);
+  const { keyIds, offsets, data } = message;
+  const results = new Uint8Array(keyIds.length);
+  let start = 0;
+  for (let i = 0; i < keyIds.length; i++) {
+    const messageEnd = offsets[2 * i] as number;
+    const signatureEnd = offsets[2 * i + 1] as number;
+    const key = keys.get(keyIds[i] as number);
     try {
-      results[i] = key && verify('sha256', data, key, signature) ? 1 : 0;
+      results[i] = key && verify('sha256', data.subarray(start, messageEnd), key, data.subarray(messageEnd, signatureEnd)) ? 1 : 0;
     } catch {
       results[i] = 0; // malformed signature bytes
     }
-  });
-  parentPort?.postMessage({ batch: message.batch, results } satisfies VerifyBatchResult);
+    start = signatureEnd;
+  }
+  parentPort?.postMessage({ batch: message.batch, results } satisfies VerifyBatchResult, [results.buffer]);
 });
