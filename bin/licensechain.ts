@@ -4,6 +4,7 @@
  *
  *   licensechain start               the embedded system: ledger + gateway + verifier, demo data
  *   licensechain verify-ledger [dir] re-walk the embedded ledger from genesis
+ *   licensechain import FILE …       bulk collection from NDJSON or CSV (see below)
  *   licensechain certs …             PKI: consortium, identities (see `certs --help`)
  *   licensechain seal …              e-seals: make, sign, verify (see `seal --help`)
  */
@@ -12,11 +13,16 @@ import { run as sealCli } from '../seal/cli';
 import { verifyLedger } from '../ledger/embedded';
 import { ConfigError, loadConfig } from '../system/config';
 import { startEmbeddedSystem } from '../system/embedded-system';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { bulkImport } from '../gateway/bulk-import';
 
 const USAGE = `usage: licensechain <command>
   start                   run the embedded system (ledger, gateway, verifier) with demo data
   verify-ledger [dir]     verify the embedded ledger from genesis (default: $LC_DATA_DIR/ledger)
+  import FILE [--principal NAME | --token T] [--gateway URL] [--batch-size N]
+                          bulk-collect licenses from NDJSON or CSV, resumable
   certs …                 PKI commands
   seal …                  e-seal commands`;
 
@@ -43,6 +49,35 @@ async function start(): Promise<number> {
   return 0;
 }
 
+async function importFile(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { principal: { type: 'string' }, token: { type: 'string' }, gateway: { type: 'string' }, 'batch-size': { type: 'string' } },
+  });
+  const file = positionals[0];
+  if (!file) throw new Error('import: name the NDJSON or CSV file');
+  let { token, gateway } = values;
+  if (!token) {
+    // The demo's credentials file names each principal's token.
+    const credentials = JSON.parse(readFileSync(join(loadConfig().dataDir, 'demo', 'credentials.json'), 'utf8')) as {
+      gateway: string;
+      principals: Record<string, { token: string }>;
+    };
+    token = credentials.principals[values.principal ?? 'issuerA']?.token;
+    gateway ??= credentials.gateway;
+    if (!token) throw new Error(`import: no principal ${values.principal} in the demo credentials`);
+  }
+  const report = await bulkImport({
+    file,
+    gatewayUrl: gateway ?? 'http://127.0.0.1:7001',
+    token,
+    ...(values['batch-size'] ? { batchSize: Number(values['batch-size']) } : {}),
+  });
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  return report.failed === 0 ? 0 : 1;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -54,6 +89,8 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return report.ok ? 0 : 1;
     }
+    case 'import':
+      return importFile(rest);
     case 'certs':
       return certsCli(rest);
     case 'seal':
