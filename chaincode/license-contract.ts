@@ -589,7 +589,8 @@ export class LicenseContract extends LicenseChainContract {
   @Param('issuerMsp', 'string', 'MSP id of the issuing organisation')
   @Param('batchId', 'string', 'batch id')
   async GetBatch(ctx: Context, issuerMsp: string, batchId: string): Promise<string> {
-    const caller = await authorize(ctx, ['admin', 'auditor', 'issuer'], 'read batches');
+    // Verifiers read batch headers (no personal data) to check a batch-sealed license's manifest.
+    const caller = await authorize(ctx, ['admin', 'auditor', 'issuer', 'verifier'], 'read batches');
     checkArg(issuerMsp, PATTERNS.mspId, 'issuerMsp');
     checkArg(batchId, PATTERNS.id, 'batchId');
     if (caller.role === 'issuer' && caller.mspId !== issuerMsp) throw forbidden('an issuer reads only its own batches');

@@ -11,7 +11,19 @@ import type { Ledger } from '../ledger/client';
 import { createApp } from '../service/create-app';
 import { IdempotencyStore, idempotencyPlugin } from '../service/idempotency';
 import { principalPlugin, type PrincipalRegistry } from '../service/principal';
+import { FieldsSchemaStore } from './fields-schema-store';
+import { LicenseStore } from './license-store';
+import { ledgerRoutes } from './routes/ledger';
+import { licenseRoutes } from './routes/licenses';
 import { registryRoutes } from './routes/registry';
+import { sealRoutes } from './routes/seals';
+import { SealKeyring } from './seal-keyring';
+import { openFsMaterialStore, type MaterialStore } from './material-store';
+import { ResolutionOutbox } from './resolution-outbox';
+import { consentRoutes } from './routes/consent';
+import { disputeRoutes } from './routes/disputes';
+import { holderRoutes } from './routes/holders';
+import { materialRoutes } from './routes/materials';
 
 export interface GatewayOptions {
   readonly ledger: Ledger;
@@ -24,11 +36,24 @@ export interface GatewayOptions {
   readonly publicVerifierUrl: string;
   readonly maxUploadBytes: number;
   readonly logger?: boolean | Record<string, unknown>;
+  /** The organisations' seals and signers (default: opened from `<dataDir>/seals`). */
+  readonly sealKeyring?: SealKeyring;
+  /** Fields schemas to hold from the start (e.g. the demo license types'). */
+  readonly fieldsSchemas?: readonly Readonly<Record<string, unknown>>[];
 }
 
 export interface GatewayContext {
   readonly options: GatewayOptions;
   readonly idempotency: IdempotencyStore;
+  readonly keyring: SealKeyring;
+  /** License types' fields schemas, by digest. */
+  readonly schemas: FieldsSchemaStore;
+  /** Sealed license documents, by identifier. */
+  readonly licenses: LicenseStore;
+  /** Material bytes this organisation keeps, by SM3 digest. */
+  readonly materials: MaterialStore;
+  /** Dispute resolutions still to be recorded on the ledger. */
+  readonly resolutions: ResolutionOutbox;
 }
 
 declare module 'fastify' {
@@ -49,10 +74,27 @@ export async function createGatewayApp(options: GatewayOptions): Promise<Fastify
   const idempotency = new IdempotencyStore(join(options.dataDir, 'idempotency'));
   await idempotency.open();
   app.addHook('onClose', async () => idempotency.close());
-  app.decorate('lc', { options, idempotency });
+  const keyring = options.sealKeyring ?? (await SealKeyring.open(options.dataDir));
+  const schemas = new FieldsSchemaStore(join(options.dataDir, 'schemas'));
+  for (const schema of options.fieldsSchemas ?? []) await schemas.put(schema);
+  const licenses = new LicenseStore(join(options.dataDir, 'licenses'));
+  await licenses.open();
+  app.addHook('onClose', async () => licenses.close());
+  const materials = await openFsMaterialStore(join(options.dataDir, 'materials'));
+  const resolutions = new ResolutionOutbox(join(options.dataDir, 'resolution-outbox'));
+  await resolutions.open();
+  app.addHook('onClose', async () => resolutions.close());
+  app.decorate('lc', { options, idempotency, keyring, schemas, licenses, materials, resolutions });
 
   await app.register(principalPlugin, { registry: options.principals });
   await app.register(idempotencyPlugin, { store: idempotency });
   await app.register(registryRoutes);
+  await app.register(licenseRoutes);
+  await app.register(sealRoutes);
+  await app.register(ledgerRoutes);
+  await app.register(materialRoutes);
+  await app.register(consentRoutes);
+  await app.register(holderRoutes);
+  await app.register(disputeRoutes);
   return app;
 }

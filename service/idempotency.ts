@@ -13,7 +13,7 @@ import { Level } from 'level';
 import { canonicalJson } from '../domain/canonical-json';
 import { ProblemError } from './problem';
 
-interface StoredAnswer {
+export interface StoredAnswer {
   readonly fingerprint: string;
   readonly status: number;
   readonly contentType: string;
@@ -22,15 +22,30 @@ interface StoredAnswer {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency: { key: string; fingerprint: string } | undefined;
+    idempotency: IdempotencyClaim | undefined;
   }
   interface FastifyContextConfig {
-    /** Routes whose body is not JSON set their own fingerprint with `setIdempotencyFingerprint`. */
-    idempotencyFingerprint?: 'body' | 'route';
+    /**
+     * `body` (default): the JSON body. `route`: the key alone. `handler`: routes whose body is not
+     * JSON (multipart uploads) compute it once they have read the body and call
+     * `settleIdempotency`.
+     */
+    idempotencyFingerprint?: 'body' | 'route' | 'handler';
   }
 }
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;
+
+/** A request's hold on its Idempotency-Key. */
+export interface IdempotencyClaim {
+  readonly key: string;
+  /** Undefined until a `handler`-mode route settles it. */
+  fingerprint: string | undefined;
+  /** The stored answer a `handler`-mode route may replay once its fingerprint is known. */
+  readonly stored?: StoredAnswer;
+  /** Whether this request holds the in-progress lock (released when the response is sent). */
+  readonly claimed: boolean;
+}
 
 export class IdempotencyStore {
   readonly #db: Level<string, string>;
@@ -89,6 +104,12 @@ export const idempotencyPlugin = fp(async (app: FastifyInstance, options: { stor
     }
     const scope = `${request.principal?.name ?? '-'}\n${request.method}\n${request.url.split('?')[0]}\n${header}`;
     const key = createHash('sha256').update(scope).digest('hex');
+    if (request.routeOptions.config.idempotencyFingerprint === 'handler') {
+      const earlier = await store.get(key);
+      if (!earlier && !store.claim(key)) throw new ProblemError('IDEMPOTENCY_IN_PROGRESS', 'a request with this Idempotency-Key is still running');
+      request.idempotency = earlier ? { key, fingerprint: undefined, stored: earlier, claimed: false } : { key, fingerprint: undefined, claimed: true };
+      return;
+    }
     const fingerprint = request.routeOptions.config.idempotencyFingerprint === 'route' ? 'route' : fingerprintOf(request.body);
     const stored = await store.get(key);
     if (stored) {
@@ -98,12 +119,12 @@ export const idempotencyPlugin = fp(async (app: FastifyInstance, options: { stor
       return reply.code(stored.status).header('content-type', stored.contentType).header('idempotent-replayed', 'true').send(stored.body);
     }
     if (!store.claim(key)) throw new ProblemError('IDEMPOTENCY_IN_PROGRESS', 'a request with this Idempotency-Key is still running');
-    request.idempotency = { key, fingerprint };
+    request.idempotency = { key, fingerprint, claimed: true };
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
     const claim = request.idempotency;
-    if (!claim || reply.statusCode >= 500 || typeof payload !== 'string') return payload;
+    if (!claim || claim.fingerprint === undefined || claim.stored || reply.statusCode >= 500 || typeof payload !== 'string') return payload;
     await store.put(claim.key, {
       fingerprint: claim.fingerprint,
       status: reply.statusCode,
@@ -114,6 +135,28 @@ export const idempotencyPlugin = fp(async (app: FastifyInstance, options: { stor
   });
 
   app.addHook('onResponse', async (request) => {
-    if (request.idempotency) store.release(request.idempotency.key);
+    if (request.idempotency?.claimed) store.release(request.idempotency.key);
   });
 });
+
+/**
+ * For routes with `config.idempotencyFingerprint: 'handler'`: call once what identifies the
+ * request is known (for an upload: its fields and the file's digest). Returns true when the key
+ * was answered before with the same request — the stored answer has then been sent and the
+ * handler must return `reply` —, false when the request should run (its answer will be stored).
+ * @throws ProblemError `IDEMPOTENCY_CONFLICT` when the key was used with a different request.
+ */
+export function settleIdempotency(request: FastifyRequest, reply: FastifyReply, identity: unknown): boolean {
+  const claim = request.idempotency;
+  if (!claim || claim.fingerprint !== undefined) return false;
+  const fingerprint = fingerprintOf(identity);
+  if (!claim.stored) {
+    claim.fingerprint = fingerprint;
+    return false;
+  }
+  if (claim.stored.fingerprint !== fingerprint) {
+    throw new ProblemError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used with a different request');
+  }
+  void reply.code(claim.stored.status).header('content-type', claim.stored.contentType).header('idempotent-replayed', 'true').send(claim.stored.body);
+  return true;
+}

@@ -10,11 +10,16 @@ import { findMember, memberCredentials } from '../certs/consortium';
 import { newNodeSigner } from '../certs/signer';
 import { contracts } from '../chaincode';
 import { createGatewayApp } from '../gateway/gateway-app';
+import { openMaterialDelivery } from '../gateway/material-delivery';
+import { SealKeyring, loadSealTrustRoots } from '../gateway/seal-keyring';
 import { EmbeddedLedger } from '../ledger/embedded';
 import { PrincipalRegistry, type Principal } from '../service/principal';
+import { FunctionMaterialSource } from '../verifier/material-source';
+import { createVerifierApp } from '../verifier/verifier-app';
 import type { SystemConfig } from './config';
 import { ensureDemoConsortium, type DemoMaterial } from './demo-consortium';
-import { ensureDemoLedger } from './demo-ledger';
+import { DEMO_LICENSE_TYPES, ensureDemoLedger } from './demo-ledger';
+import { ensureDemoSeals } from './demo-seals';
 
 export const CHANNEL_ID = 'licensechain';
 export const CHAINCODE_NAME = 'licensechain';
@@ -23,6 +28,7 @@ export interface EmbeddedSystem {
   readonly config: SystemConfig;
   readonly ledger: EmbeddedLedger;
   readonly gateway: FastifyInstance;
+  readonly verifier: FastifyInstance;
   readonly principals: PrincipalRegistry;
   readonly demo: DemoMaterial;
   /** Graceful: stop accepting, finish in-flight requests, commit pending blocks, close stores. */
@@ -67,6 +73,8 @@ export async function startEmbeddedSystem(config: SystemConfig, options: StartOp
       byName.set(entry.name, principal);
     }
     await ensureDemoLedger(byName.get('admin') as Principal);
+    const sealKeyring = await SealKeyring.open(config.dataDir);
+    await ensureDemoSeals(sealKeyring, byName, byName.get('admin') as Principal);
 
     const logger = options.logger ?? (config.logLevel === 'silent' ? false : { level: config.logLevel });
     const gateway = await createGatewayApp({
@@ -77,15 +85,33 @@ export async function startEmbeddedSystem(config: SystemConfig, options: StartOp
       publicVerifierUrl: config.publicVerifierUrl,
       maxUploadBytes: config.maxUploadBytes,
       logger,
+      sealKeyring,
+      fieldsSchemas: DEMO_LICENSE_TYPES.map((type) => type.fieldsSchema),
     });
     closers.unshift(() => gateway.close());
     if (options.listen ?? true) await gateway.listen({ host: config.gateway.host, port: config.gateway.port });
+
+    // The verifier reads public verifications as the relying agency's identity; material bytes
+    // come in-process from the custodian's side of the gateway.
+    const verifier = await createVerifierApp({
+      ledger,
+      principals,
+      publicPrincipal: byName.get('verifier') as Principal,
+      sealTrust: () => ({ trustedRoots: loadSealTrustRoots(config.dataDir) }),
+      materialSource: new FunctionMaterialSource((r) => openMaterialDelivery(gateway, r.grantee, r.materialId, r.receiptId)),
+      dataDir: join(config.dataDir, 'verifier'),
+      maxUploadBytes: config.maxUploadBytes,
+      logger,
+    });
+    closers.unshift(() => verifier.close());
+    if (options.listen ?? true) await verifier.listen({ host: config.verifier.host, port: config.verifier.port });
 
     let closing: Promise<void> | undefined;
     return {
       config,
       ledger,
       gateway,
+      verifier,
       principals,
       demo,
       close: () => {

@@ -38,7 +38,7 @@ export const MATRIX: Readonly<Record<string, { row: Row; note?: string }>> = {
   'license:GetLicenseHistory': { row: [OK, OK, F, OK, OK], note: 'an issuer: its own licenses only' },
   'license:ListLicensesByHolder': { row: [OK, OK, F, OK, F], note: 'an issuer sees only its own licenses' },
   'license:ListLicensesByIssuer': { row: [OK, OK, F, F, OK], note: 'issuer = agency A; an issuer lists only its own' },
-  'license:GetBatch': { row: [OK, OK, F, F, OK], note: 'a batch of agency A' },
+  'license:GetBatch': { row: [OK, OK, OK, F, OK], note: 'a batch of agency A' },
 
   'material:RegisterMaterial': { row: [F, OK, F, OK, F] },
   'material:WithdrawMaterial': { row: [F, OK, F, OK, F], note: 'own material (custodian = caller)' },
