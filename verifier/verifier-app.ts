@@ -1,0 +1,104 @@
+/**
+ * The verifier: the API of relying agencies and the public verification page (api.md, Verifier).
+ * Each resource's routes are an encapsulated plugin in `routes/`; what they share is
+ * `VerifierContext`, decorated on the instance as `app.verifier`.
+ *
+ * Who may call what:
+ * - public (no token): `POST /v1/verify/license`, `GET /v1/verify/license/:identifier`,
+ *   `POST /v1/verify/seal` and the page `GET /verify` — a person at a service window checks a
+ *   license without an account. They read the ledger as the verifier's own identity
+ *   (`publicPrincipal`), answer nothing personal, and are rate-limited per client address.
+ * - a bearer token of a relying organisation: `POST /v1/verify/material` (it says which files an
+ *   organisation holds) and `POST /v1/reuse` (it consumes a use of a holder's grant in the
+ *   caller's own name, so the receipt names who read the material).
+ */
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Ledger } from '../ledger/client';
+import { createApp } from '../service/create-app';
+import { type Principal, principalPlugin, type PrincipalRegistry } from '../service/principal';
+import { LicenseVerifier } from './license-verification';
+import type { MaterialSource } from './material-source';
+import { licenseRoutes } from './routes/license';
+import { materialRoutes } from './routes/material';
+import { pageRoutes } from './routes/page';
+import { reuseRoutes } from './routes/reuse';
+import { sealRoutes } from './routes/seal';
+import { SealSignatures, type SealTrustSource } from './seal-signatures';
+import { VerifiedDownloads } from './verified-download';
+
+/** Everything the verifier is built from; the embedded system wires these (system/embedded-system.ts). */
+export interface VerifierOptions {
+  readonly ledger: Ledger;
+  /** Bearer tokens of the callers of authenticated routes. */
+  readonly principals: PrincipalRegistry;
+  /** The verifier organisation's own ledger identity, used by the public routes. */
+  readonly publicPrincipal: Principal;
+  /** Trusted seal root certificates (read on every verification: a new organisation's CA counts at once). */
+  readonly sealTrust: SealTrustSource;
+  /** Where material bytes come from (the custodian organisation). */
+  readonly materialSource: MaterialSource;
+  /** Folder of the verifier's own files (temporary deliveries). */
+  readonly dataDir: string;
+  /** Largest file accepted by `POST /v1/verify/material` (default 1 GiB). */
+  readonly maxUploadBytes?: number;
+  /** Requests per minute per client address on public routes (default 600). */
+  readonly publicRateLimit?: number;
+  /** The clock "today" is read from (tests). */
+  readonly clock?: () => Date;
+  readonly logger?: boolean | Record<string, unknown>;
+}
+
+/** What the route plugins share, as `app.verifier`. */
+export interface VerifierContext {
+  readonly options: VerifierOptions;
+  readonly licenses: LicenseVerifier;
+  readonly signatures: SealSignatures;
+  readonly downloads: VerifiedDownloads;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    verifier: VerifierContext;
+  }
+}
+
+/**
+ * Builds the verifier app (not listening).
+ * @example
+ * const app = await createVerifierApp({ ledger, principals, publicPrincipal, sealTrust, materialSource, dataDir });
+ * await app.listen({ host: '127.0.0.1', port: 7002 });
+ */
+export async function createVerifierApp(options: VerifierOptions): Promise<FastifyInstance> {
+  const app = await createApp({
+    service: 'verifier',
+    title: 'LicenseChain verifier',
+    description: 'License, seal and material verification; material reuse under a grant; the public verification page (api.md, Verifier).',
+    ledger: options.ledger,
+    ...(options.logger !== undefined ? { logger: options.logger } : {}),
+  });
+  const signatures = new SealSignatures({ trust: options.sealTrust });
+  const downloads = new VerifiedDownloads(join(options.dataDir, 'deliveries'));
+  await downloads.init();
+  app.decorate('verifier', {
+    options,
+    licenses: new LicenseVerifier({ ledger: options.ledger, signatures, ...(options.clock ? { clock: options.clock } : {}) }),
+    signatures,
+    downloads,
+  });
+
+  await app.register(principalPlugin, { registry: options.principals });
+  await app.register(rateLimit, { global: false });
+  await app.register(multipart, {
+    limits: { fileSize: options.maxUploadBytes ?? 1024 ** 3, files: 1, fields: 4, parts: 5 },
+  });
+  await app.register(licenseRoutes);
+  await app.register(sealRoutes);
+  await app.register(materialRoutes);
+  await app.register(reuseRoutes);
+  await app.register(pageRoutes);
+  return app;
+}
+
