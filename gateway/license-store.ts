@@ -4,7 +4,7 @@
  * store is what `GET /v1/licenses/:identifier` and new versions read. A document is written only
  * after its ledger transaction committed, so the store never holds a license the ledger lacks.
  */
-import { Level } from 'level';
+import { JsonStore } from '../service/json-store';
 import type { SealedLicense } from '../domain/license-document';
 
 export interface StoredLicense {
@@ -14,31 +14,30 @@ export interface StoredLicense {
 }
 
 export class LicenseStore {
-  readonly #db: Level<string, string>;
+  readonly #store: JsonStore<StoredLicense>;
 
   constructor(path: string) {
-    this.#db = new Level<string, string>(path, { valueEncoding: 'utf8' });
+    this.#store = new JsonStore<StoredLicense>(path);
   }
 
   open(): Promise<void> {
-    return this.#db.open();
+    return this.#store.open();
   }
 
   close(): Promise<void> {
-    return this.#db.close();
+    return this.#store.close();
   }
 
-  async get(identifier: string): Promise<StoredLicense | undefined> {
-    const value = await this.#db.get(identifier);
-    return value === undefined ? undefined : (JSON.parse(value) as StoredLicense);
+  get(identifier: string): Promise<StoredLicense | undefined> {
+    return this.#store.get(identifier);
   }
 
   /** Stores several at once (one synced write). */
-  async put(...entries: StoredLicense[]): Promise<void> {
-    if (entries.length === 0) return;
-    await this.#db.batch(
-      entries.map((entry) => ({ type: 'put' as const, key: entry.sealed.document.identifier, value: JSON.stringify(entry) })),
-      { sync: true },
-    );
+  put(...entries: StoredLicense[]): Promise<void> {
+    return this.#store.putMany(entries.map((entry) => [entry.sealed.document.identifier, entry] as const));
+  }
+
+  count(): Promise<number> {
+    return this.#store.count();
   }
 }

@@ -5,7 +5,7 @@
  * them one; the intent is written here before the first, and removed only once the dispute is
  * seen closed, so a failure or a crash in between is finished later (dispute-resolution.ts).
  */
-import { Level } from 'level';
+import { JsonStore } from '../service/json-store';
 
 /** A `dispute:Resolve` to submit once its correction is on the ledger. */
 export interface PendingResolution {
@@ -20,39 +20,36 @@ export interface PendingResolution {
 }
 
 export class ResolutionOutbox {
-  readonly #db: Level<string, string>;
+  readonly #store: JsonStore<PendingResolution>;
 
   /** @param path folder of the LevelDB database. */
   constructor(path: string) {
-    this.#db = new Level<string, string>(path, { valueEncoding: 'utf8' });
+    this.#store = new JsonStore<PendingResolution>(path);
   }
 
   open(): Promise<void> {
-    return this.#db.open();
+    return this.#store.open();
   }
 
   close(): Promise<void> {
-    return this.#db.close();
+    return this.#store.close();
   }
 
   /** Records (or replaces) the intent for a dispute; durable when the promise resolves. */
   put(entry: PendingResolution): Promise<void> {
-    return this.#db.put(entry.disputeId, JSON.stringify(entry), { sync: true });
+    return this.#store.put(entry.disputeId, entry);
   }
 
-  async get(disputeId: string): Promise<PendingResolution | undefined> {
-    const value = await this.#db.get(disputeId);
-    return value === undefined ? undefined : (JSON.parse(value) as PendingResolution);
+  get(disputeId: string): Promise<PendingResolution | undefined> {
+    return this.#store.get(disputeId);
   }
 
   delete(disputeId: string): Promise<void> {
-    return this.#db.del(disputeId, { sync: true });
+    return this.#store.delete(disputeId);
   }
 
   /** Every pending resolution, by dispute id. */
-  async list(): Promise<PendingResolution[]> {
-    const out: PendingResolution[] = [];
-    for await (const value of this.#db.values()) out.push(JSON.parse(value) as PendingResolution);
-    return out;
+  list(): Promise<PendingResolution[]> {
+    return this.#store.values();
   }
 }

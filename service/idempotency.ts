@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { Level } from 'level';
+import { JsonStore } from './json-store';
 import { canonicalJson } from '../domain/canonical-json';
 import { ProblemError } from './problem';
 
@@ -48,27 +48,31 @@ export interface IdempotencyClaim {
 }
 
 export class IdempotencyStore {
-  readonly #db: Level<string, string>;
+  readonly #store: JsonStore<StoredAnswer>;
   readonly #running = new Set<string>();
 
   constructor(path: string) {
-    this.#db = new Level<string, string>(path, { valueEncoding: 'utf8' });
+    this.#store = new JsonStore<StoredAnswer>(path);
   }
 
   open(): Promise<void> {
-    return this.#db.open();
+    return this.#store.open();
   }
 
   close(): Promise<void> {
-    return this.#db.close();
+    return this.#store.close();
   }
 
   get(key: string): Promise<StoredAnswer | undefined> {
-    return this.#db.get(key).then((value) => (value === undefined ? undefined : (JSON.parse(value) as StoredAnswer)));
+    return this.#store.get(key);
   }
 
   put(key: string, answer: StoredAnswer): Promise<void> {
-    return this.#db.put(key, JSON.stringify(answer), { sync: true });
+    return this.#store.put(key, answer);
+  }
+
+  count(): Promise<number> {
+    return this.#store.count();
   }
 
   claim(key: string): boolean {
