@@ -87,6 +87,8 @@ export class EmbeddedLedger implements Ledger {
   readonly #blocks = new EventEmitter();
   #height: number;
   #lastHash: string;
+  /** Header hash of block `height - 2` ('' below two blocks); undefined until first asked after open. */
+  #previousHash: string | undefined;
   #commitHash: string;
   #recent: { number: number; block: StoredBlock } | undefined;
   #closed = false;
@@ -146,11 +148,16 @@ export class EmbeddedLedger implements Ledger {
 
   async info(): Promise<LedgerInfo> {
     this.#assertOpen();
-    const previous = this.#height > 1 ? await this.#readBlock(this.#height - 2) : undefined;
+    // Kept up to date by #commit; read once after open (a block can be megabytes: not per call).
+    if (this.#previousHash === undefined) {
+      const height = this.#height;
+      const previous = height > 1 ? await this.#readBlock(height - 2) : undefined;
+      if (this.#previousHash === undefined && this.#height === height) this.#previousHash = previous ? headerHash(previous.header) : '';
+    }
     return {
       height: this.#height,
       currentBlockHash: this.#lastHash,
-      previousBlockHash: previous ? headerHash(previous.header) : '',
+      previousBlockHash: this.#previousHash ?? '',
     };
   }
 
@@ -345,6 +352,7 @@ export class EmbeddedLedger implements Ledger {
       await this.#store.db.batch(ops, { sync: this.#sync });
 
       this.#height = number + 1;
+      this.#previousHash = this.#lastHash;
       this.#lastHash = hash;
       this.#commitHash = nextCommitHash;
       this.#recent = { number, block };

@@ -1,0 +1,536 @@
+/**
+ * Soak: a realistic mix of requests at a fixed open-loop rate against the whole system running as
+ * a child process (`licensechain start`, default configuration, log level warn, a temporary data
+ * folder), for a long time — does it keep its throughput and latency, and does its memory stay
+ * flat?
+ *
+ * The mix (weights, per 100 operations):
+ *   issue 20    issuerA `POST /v1/licenses`
+ *   verify 35   `POST /v1/verify/license` with an issued document (public; spread over loopback
+ *               source addresses, as many service windows would be, under the per-address limit)
+ *   upload 15   portal `POST /v1/materials`, a small file (1–32 KiB)
+ *   grant 10    portal `POST /v1/materials/:id/grants` on an uploaded material
+ *   reuse 15    verifier `POST /v1/reuse` under a grant; the bytes are checked against the digest
+ *   dispute 5   verifier `POST /v1/disputes` on an issued license (each license disputed once)
+ * Every POST carries an Idempotency-Key. An operation whose prerequisite does not exist yet
+ * (nothing issued to verify, …) is replaced by the one that creates it.
+ *
+ * Open loop: operation i is due at start + i / rate whatever happened to the earlier ones;
+ * latency is measured from when it was due (so a client or server that falls behind shows it,
+ * no coordinated omission). At most `--max-in-flight` requests are outstanding; an operation due
+ * beyond that is not sent and counted as `CLIENT_BACKLOG`.
+ *
+ * Every `--report` seconds and at the end: throughput, latency p50/p95/p99 per operation, errors
+ * by code (the problem's `code`, `HTTP_<status>`, `SOCKET`, `TIMEOUT`, `NOT_VERIFIED`,
+ * `BYTES_MISMATCH`, `CLIENT_BACKLOG`), the server's resident memory (VmRSS of the child, sampled
+ * every second) and CPU; at the end, resident memory in the first and the last minute (mean) and
+ * the growth between them.
+ *
+ *   node build/bench/soak.js --find-max [--find-max-duration 30] [--concurrency 32]
+ *       closed loop: `--concurrency` clients back to back, the mix as above; the completed rate is
+ *       the maximum sustainable rate; prints the rate to soak at (80 %)
+ *   node build/bench/soak.js --duration 600 --rate 120 [--report 30] [--json FILE] [--keep]
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { digestOf } from '../domain/digest';
+import {
+  httpCall,
+  licenseBody,
+  loopbackAddress,
+  multipartBody,
+  pdfFile,
+  startChildSystem,
+  uscc,
+  type ChildSystem,
+  type HttpAnswer,
+  type HttpRequest,
+  type PrincipalName,
+} from '../test/support/child-system';
+
+const { values: opts } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '600' },
+    rate: { type: 'string' },
+    'find-max': { type: 'boolean', default: false },
+    'find-max-duration': { type: 'string', default: '30' },
+    concurrency: { type: 'string', default: '32' },
+    report: { type: 'string', default: '30' },
+    'max-in-flight': { type: 'string', default: '2000' },
+    addresses: { type: 'string', default: '64' },
+    json: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+const OPS = ['issue', 'verify', 'upload', 'grant', 'reuse', 'dispute'] as const;
+type Op = (typeof OPS)[number];
+const WEIGHTS: Record<Op, number> = { issue: 20, verify: 35, upload: 15, grant: 10, reuse: 15, dispute: 5 };
+const PURPOSE = '社会保险登记业务办理';
+/** Bound on the client's pools of issued licenses, materials and grants. */
+const POOL = 2000;
+
+// ---------------------------------------------------------------------------------------------
+// Statistics
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+class Window {
+  readonly latencies = new Map<Op, number[]>();
+  readonly errors = new Map<string, number>();
+  readonly errorsByOp = new Map<string, number>();
+  ok = 0;
+  failed = 0;
+
+  record(op: Op, ms: number, error: string | undefined): void {
+    if (error === undefined) {
+      this.ok++;
+      let list = this.latencies.get(op);
+      if (!list) this.latencies.set(op, (list = []));
+      list.push(ms);
+    } else {
+      this.failed++;
+      this.errors.set(error, (this.errors.get(error) ?? 0) + 1);
+      this.errorsByOp.set(`${op}:${error}`, (this.errorsByOp.get(`${op}:${error}`) ?? 0) + 1);
+    }
+  }
+
+  merge(other: Window): void {
+    this.ok += other.ok;
+    this.failed += other.failed;
+    for (const [op, list] of other.latencies) {
+      const mine = this.latencies.get(op);
+      if (mine) for (const x of list) mine.push(x);
+      else this.latencies.set(op, [...list]);
+    }
+    for (const [code, n] of other.errors) this.errors.set(code, (this.errors.get(code) ?? 0) + n);
+    for (const [code, n] of other.errorsByOp) this.errorsByOp.set(code, (this.errorsByOp.get(code) ?? 0) + n);
+  }
+
+  summary(): Record<string, { n: number; p50: number; p95: number; p99: number; max: number }> {
+    const result: Record<string, { n: number; p50: number; p95: number; p99: number; max: number }> = {};
+    const all: number[] = [];
+    for (const op of OPS) {
+      const list = this.latencies.get(op) ?? [];
+      for (const x of list) all.push(x);
+      const sorted = Float64Array.from(list).sort();
+      result[op] = { n: list.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN };
+    }
+    const sorted = Float64Array.from(all).sort();
+    result.all = { n: all.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN };
+    return result;
+  }
+}
+
+const ms = (x: number): string => (Number.isFinite(x) ? (x < 10 ? x.toFixed(1) : x.toFixed(0)) : '-');
+const mb = (kb: number | undefined): string => (kb === undefined ? '-' : `${(kb / 1024).toFixed(0)} MB`);
+
+function printWindow(title: string, window: Window, seconds: number): void {
+  const s = window.summary();
+  console.log(`${title}: ${(window.ok / seconds).toFixed(1)} ok/s (${window.ok} ok, ${window.failed} failed)`);
+  console.log(`    ${'operation'.padEnd(9)}${'n'.padStart(8)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}`);
+  for (const op of [...OPS, 'all']) {
+    const x = s[op] as { n: number; p50: number; p95: number; p99: number; max: number };
+    console.log(`    ${op.padEnd(9)}${String(x.n).padStart(8)}${ms(x.p50).padStart(9)}${ms(x.p95).padStart(9)}${ms(x.p99).padStart(9)}${ms(x.max).padStart(9)}`);
+  }
+  if (window.errors.size > 0) {
+    console.log(`    errors: ${[...window.errorsByOp].map(([code, n]) => `${code} ${n}`).join(', ')}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server's memory and CPU
+
+interface Sample {
+  readonly at: number;
+  readonly rssKb: number;
+}
+
+function cpuTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
+
+function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The mix
+
+interface License {
+  readonly identifier: string;
+  readonly document: unknown;
+}
+interface MaterialRef {
+  readonly materialId: string;
+  readonly digest: string;
+  readonly holder: { codeType: string; code: string };
+}
+interface GrantRef {
+  readonly grantId: string;
+  readonly material: MaterialRef;
+}
+
+class Mix {
+  readonly run = Date.now().toString(36).slice(-5);
+  readonly verifiable: License[] = [];
+  readonly disputable: License[] = [];
+  readonly materials: MaterialRef[] = [];
+  readonly grants: GrantRef[] = [];
+  #n = 0;
+  #address = 0;
+  readonly #agents = { gateway: new Agent({ keepAlive: true, maxSockets: 512 }), verifier: new Agent({ keepAlive: true, maxSockets: 16 }) };
+  readonly #addresses: number;
+  readonly #cumulative: number[] = [];
+
+  constructor(readonly sys: ChildSystem, addresses: number) {
+    this.#addresses = addresses;
+    let sum = 0;
+    for (const op of OPS) this.#cumulative.push((sum += WEIGHTS[op]));
+  }
+
+  close(): void {
+    this.#agents.gateway.destroy();
+    this.#agents.verifier.destroy();
+  }
+
+  pick(): Op {
+    const x = Math.random() * (this.#cumulative[this.#cumulative.length - 1] as number);
+    return OPS[this.#cumulative.findIndex((c) => x < c)] as Op;
+  }
+
+  /** The operation that can run now in place of `op` (its prerequisite first). */
+  feasible(op: Op): Op {
+    if ((op === 'verify' && this.verifiable.length === 0) || (op === 'dispute' && this.disputable.length === 0)) return 'issue';
+    if (op === 'reuse' && this.grants.length === 0) op = 'grant';
+    if (op === 'grant' && this.materials.length === 0) return 'upload';
+    return op;
+  }
+
+  #call(service: 'gateway' | 'verifier', method: string, path: string, as: PrincipalName | undefined, request: HttpRequest): Promise<HttpAnswer> {
+    const base = service === 'gateway' ? this.sys.gatewayUrl : this.sys.verifierUrl;
+    return httpCall(base, method, path, {
+      agent: this.#agents[service],
+      timeoutMs: 60_000,
+      ...request,
+      headers: { ...(as ? this.sys.auth(as) : {}), ...request.headers },
+    });
+  }
+
+  #key(op: Op): Record<string, string> {
+    return { 'idempotency-key': `soak-${this.run}-${op}-${++this.#n}` };
+  }
+
+  static #keep<T>(pool: T[], item: T): void {
+    pool.push(item);
+    if (pool.length > POOL) pool.splice(0, pool.length - POOL);
+  }
+
+  static #any<T>(pool: readonly T[]): T {
+    return pool[Math.floor(Math.random() * pool.length)] as T;
+  }
+
+  /** Runs one operation; resolves with an error code, or undefined when it succeeded. */
+  async execute(op: Op): Promise<string | undefined> {
+    let sent: { answer: HttpAnswer; context?: unknown };
+    try {
+      sent = await this.#send(op);
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException;
+      if (/timed out/.test(e.message)) return 'TIMEOUT';
+      if (e.code?.startsWith('E') || /socket|aborted|cut short/.test(e.message)) return 'SOCKET';
+      // A fault of this client, not of the server: stop rather than report nonsense.
+      throw error;
+    }
+    const { answer, context } = sent;
+    if (answer.status < 200 || answer.status >= 300) return (answer.json?.code as string | undefined) ?? `HTTP_${answer.status}`;
+    return this.#absorb(op, answer, context);
+  }
+
+  async #send(op: Op): Promise<{ answer: HttpAnswer; context?: unknown }> {
+    const n = ++this.#n;
+    switch (op) {
+      case 'issue':
+        return { answer: await this.#call('gateway', 'POST', '/v1/licenses', 'issuerA', { json: licenseBody(this.run, n, 'MK'), headers: this.#key(op) }) };
+      case 'verify': {
+        const license = Mix.#any(this.verifiable);
+        // One agent per source address would be many sockets; the default agent pools per address.
+        const answer = await httpCall(this.sys.verifierUrl, 'POST', '/v1/verify/license', {
+          json: { document: license.document },
+          localAddress: loopbackAddress(this.#address++ % this.#addresses),
+          timeoutMs: 60_000,
+        });
+        return { answer };
+      }
+      case 'upload': {
+        const holder = { codeType: '001', code: uscc(n % 50_000, 'MM') };
+        const bytes = pdfFile(1024 + Math.floor(Math.random() * 31 * 1024));
+        const form = multipartBody({ holderCodeType: holder.codeType, holderCode: holder.code, kind: '身份证明' }, { data: bytes, type: 'application/pdf', filename: 'material.pdf' });
+        const answer = await this.#call('gateway', 'POST', '/v1/materials', 'portal', { body: form.body, headers: { 'content-type': form.contentType, ...this.#key(op) } });
+        return { answer, context: { holder, digest: digestOf(bytes) } };
+      }
+      case 'grant': {
+        const material = Mix.#any(this.materials);
+        const body = { holder: material.holder, grantee: 'VerifierMSP', purpose: PURPOSE, caseNo: `soak-${n}`, expiresAt: new Date(Date.now() + 86_400_000).toISOString(), maxUses: 10_000 };
+        const answer = await this.#call('gateway', 'POST', `/v1/materials/${material.materialId}/grants`, 'portal', { json: body, headers: this.#key(op) });
+        return { answer, context: material };
+      }
+      case 'reuse': {
+        const grant = Mix.#any(this.grants);
+        const answer = await this.#call('verifier', 'POST', '/v1/reuse', 'verifier', {
+          json: { materialId: grant.material.materialId, grantId: grant.grantId, purpose: PURPOSE },
+          headers: this.#key(op),
+        });
+        return { answer, context: grant.material };
+      }
+      case 'dispute': {
+        const license = this.disputable.shift() as License;
+        const answer = await this.#call('gateway', 'POST', '/v1/disputes', 'verifier', {
+          json: { subject: { kind: 'license', id: license.identifier }, reason: '登记信息与实际不符', evidence: [digestOf(license.identifier)] },
+          headers: this.#key(op),
+        });
+        return { answer };
+      }
+    }
+  }
+
+  /** Takes what a successful answer created into the pools; checks what it must contain. */
+  #absorb(op: Op, answer: HttpAnswer, context: unknown): string | undefined {
+    switch (op) {
+      case 'issue': {
+        const license = { identifier: answer.json.identifier as string, document: answer.json.document };
+        // One in ten is kept for a dispute (never verified: it may be flagged).
+        if (Math.random() < 0.1) Mix.#keep(this.disputable, license);
+        else Mix.#keep(this.verifiable, license);
+        return undefined;
+      }
+      case 'verify':
+        return answer.json?.verified === true ? undefined : 'NOT_VERIFIED';
+      case 'upload': {
+        const { holder, digest } = context as { holder: MaterialRef['holder']; digest: string };
+        if (answer.json.digest !== digest) return 'BYTES_MISMATCH';
+        Mix.#keep(this.materials, { materialId: answer.json.materialId as string, digest, holder });
+        return undefined;
+      }
+      case 'grant':
+        Mix.#keep(this.grants, { grantId: answer.json.grantId as string, material: context as MaterialRef });
+        return undefined;
+      case 'reuse':
+        return digestOf(answer.body) === (context as MaterialRef).digest ? undefined : 'BYTES_MISMATCH';
+      case 'dispute':
+        return undefined;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runs
+
+interface RunResult {
+  readonly seconds: number;
+  readonly total: Window;
+  readonly intervals: Array<{ at: number; okPerSecond: number; failed: number; rssKb: number | undefined; cpu: number; clientCpu: number; height: number | undefined; summary: ReturnType<Window['summary']>; errors: Record<string, number> }>;
+  readonly rss: Sample[];
+}
+
+async function ledgerHeight(sys: ChildSystem): Promise<number | undefined> {
+  try {
+    return (await httpCall(sys.gatewayUrl, 'GET', '/readyz', { timeoutMs: 5000 })).json?.ledgerHeight as number | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Drives the mix for `seconds`: open loop at `rate` per second, or closed loop with `concurrency`
+ * clients when `rate` is undefined. Reports every `reportSeconds`.
+ */
+async function drive(sys: ChildSystem, mix: Mix, seconds: number, rate: number | undefined, concurrency: number, reportSeconds: number, maxInFlight: number): Promise<RunResult> {
+  const total = new Window();
+  let window = new Window();
+  const rss: Sample[] = [];
+  const intervals: RunResult['intervals'] = [];
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  let inFlight = 0;
+  let lastReport = started;
+  let lastTicks = cpuTicks(sys.pid) ?? 0;
+  let lastClientCpu = process.cpuUsage();
+
+  const sampler = setInterval(() => {
+    const kb = sys.rssKb();
+    if (kb !== undefined) rss.push({ at: (performance.now() - started) / 1000, rssKb: kb });
+  }, 1000);
+  const report = async (final = false): Promise<void> => {
+    const now = performance.now();
+    const elapsed = (now - lastReport) / 1000;
+    if (final && elapsed < 2) {
+      // A last sliver of a second: counted in the totals, not worth a report of its own.
+      total.merge(window);
+      return;
+    }
+    const ticks = cpuTicks(sys.pid) ?? lastTicks;
+    const cpu = (ticks - lastTicks) / 100 / elapsed;
+    lastTicks = ticks;
+    const clientCpu = process.cpuUsage(lastClientCpu);
+    lastClientCpu = process.cpuUsage();
+    const client = (clientCpu.user + clientCpu.system) / 1e6 / elapsed;
+    const current = window;
+    window = new Window();
+    lastReport = now;
+    const height = await ledgerHeight(sys);
+    const kb = sys.rssKb();
+    const at = (now - started) / 1000;
+    printWindow(`[${at.toFixed(0).padStart(4)} s] last ${elapsed.toFixed(0)} s — server RSS ${mb(kb)}, CPU ${(100 * cpu).toFixed(0)} % (client ${(100 * client).toFixed(0)} %), ledger height ${height ?? '-'}, in flight ${inFlight}`, current, elapsed);
+    intervals.push({ at, okPerSecond: current.ok / elapsed, failed: current.failed, rssKb: kb, cpu, clientCpu: client, height, summary: current.summary(), errors: Object.fromEntries(current.errorsByOp) });
+    total.merge(current);
+  };
+  const reporter = setInterval(() => void report(), reportSeconds * 1000);
+
+  const one = async (due: number): Promise<void> => {
+    const op = mix.feasible(mix.pick());
+    inFlight++;
+    try {
+      const error = await mix.execute(op);
+      window.record(op, performance.now() - due, error);
+    } finally {
+      inFlight--;
+    }
+  };
+
+  const running = new Set<Promise<void>>();
+  if (rate === undefined) {
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < end) await one(performance.now());
+      }),
+    );
+  } else {
+    const interval = 1000 / rate;
+    let i = 0;
+    while (performance.now() < end) {
+      const now = performance.now();
+      for (; started + i * interval <= now; i++) {
+        const due = started + i * interval;
+        if (inFlight >= maxInFlight) {
+          window.record('issue', 0, 'CLIENT_BACKLOG');
+          continue;
+        }
+        const p = one(due);
+        running.add(p);
+        void p.finally(() => running.delete(p));
+      }
+      await sleep(Math.max(1, Math.min(10, started + i * interval - performance.now())));
+    }
+    await Promise.all(running);
+  }
+  clearInterval(reporter);
+  clearInterval(sampler);
+  if (window.ok + window.failed > 0) await report(true);
+  return { seconds: (performance.now() - started) / 1000, total, intervals, rss };
+}
+
+function printTotals(title: string, result: RunResult): void {
+  console.log('');
+  printWindow(`${title} — ${result.seconds.toFixed(0)} s`, result.total, result.seconds);
+  if (result.total.errors.size > 0) console.log(`    errors by code: ${[...result.total.errors].map(([code, n]) => `${code} ${n}`).join(', ')}`);
+  else console.log('    errors by code: none');
+}
+
+function memoryReport(rss: Sample[], seconds: number): { windowSeconds: number; firstMb: number; lastMb: number; growthPercent: number; maxMb: number } | undefined {
+  if (rss.length < 2) return undefined;
+  // First and last minute; on a run shorter than four minutes, its first and last quarter.
+  const span = Math.min(60, seconds / 4);
+  const first = mean(rss.filter((s) => s.at <= span).map((s) => s.rssKb));
+  const last = mean(rss.filter((s) => s.at >= seconds - span).map((s) => s.rssKb));
+  const max = Math.max(...rss.map((s) => s.rssKb));
+  const result = { windowSeconds: span, firstMb: first / 1024, lastMb: last / 1024, growthPercent: (100 * (last - first)) / first, maxMb: max / 1024 };
+  console.log(
+    `    server RSS: first ${span.toFixed(0)} s mean ${result.firstMb.toFixed(0)} MB, last ${span.toFixed(0)} s mean ${result.lastMb.toFixed(0)} MB, ` +
+      `growth ${result.growthPercent >= 0 ? '+' : ''}${result.growthPercent.toFixed(1)} %, max ${result.maxMb.toFixed(0)} MB`,
+  );
+  const trail = rss.filter((_, i) => i % Math.max(1, Math.round(rss.length / 12)) === 0).map((s) => `${s.at.toFixed(0)}s:${(s.rssKb / 1024).toFixed(0)}`);
+  console.log(`    RSS over time (MB): ${trail.join(' ')}`);
+  return result;
+}
+
+async function main(): Promise<void> {
+  const findMax = opts['find-max'];
+  const rate = opts.rate === undefined ? undefined : Number(opts.rate);
+  if (!findMax && (rate === undefined || !(rate > 0))) {
+    console.error('usage: soak --find-max [--find-max-duration 30] [--concurrency 32] | --duration 600 --rate <req/s> [--report 30] [--json FILE] [--keep]');
+    process.exitCode = 2;
+    return;
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'lc-soak-'));
+  const sys = await startChildSystem({ dataDir, logLevel: 'warn' });
+  let stopping = false;
+  const cleanUp = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await sys.stop();
+    if (!opts.keep) rmSync(dataDir, { recursive: true, force: true });
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+  console.log(`system: pid ${sys.pid}, ready in ${(sys.startMs / 1000).toFixed(1)} s, data ${dataDir}, RSS ${mb(sys.rssKb())}`);
+  console.log(`mix: ${OPS.map((op) => `${op} ${WEIGHTS[op]}`).join(', ')}`);
+
+  const mix = new Mix(sys, Number(opts.addresses));
+  try {
+    // Warm-up (not counted): fills the pools so that every operation of the mix can run.
+    await drive(sys, mix, 5, undefined, 8, 3600, Infinity);
+    const report = Number(opts.report);
+    let output: Record<string, unknown>;
+    if (findMax) {
+      const seconds = Number(opts['find-max-duration']);
+      const concurrency = Number(opts.concurrency);
+      console.log(`find-max: closed loop, ${concurrency} clients, ${seconds} s`);
+      const result = await drive(sys, mix, seconds, undefined, concurrency, Math.min(report, 10), Infinity);
+      printTotals('find-max', result);
+      const max = result.total.ok / result.seconds;
+      console.log(`\nmaximum sustainable rate of the mix: ${max.toFixed(1)} ok/s (failed ${result.total.failed}); soak at 80 %: --rate ${Math.floor(0.8 * max)}`);
+      output = { mode: 'find-max', concurrency, seconds: result.seconds, maxRate: max, summary: result.total.summary(), errors: Object.fromEntries(result.total.errors), intervals: result.intervals };
+    } else {
+      const seconds = Number(opts.duration);
+      console.log(`soak: open loop, ${rate} req/s, ${seconds} s, report every ${report} s`);
+      const result = await drive(sys, mix, seconds, rate, 0, report, Number(opts['max-in-flight']));
+      printTotals('soak', result);
+      console.log(`    throughput ${(result.total.ok / result.seconds).toFixed(1)} ok/s of ${rate} offered`);
+      const memory = memoryReport(result.rss, result.seconds);
+      output = {
+        mode: 'soak',
+        rate,
+        seconds: result.seconds,
+        throughput: result.total.ok / result.seconds,
+        summary: result.total.summary(),
+        errors: Object.fromEntries(result.total.errors),
+        memory,
+        intervals: result.intervals,
+        rss: result.rss,
+      };
+    }
+    if (opts.json) writeFileSync(opts.json, `${JSON.stringify(output, null, 2)}\n`);
+  } finally {
+    mix.close();
+    await cleanUp();
+  }
+  if (sys.output().trim()) console.log(`\nserver output (last lines):\n${sys.output().trim().split('\n').slice(-20).join('\n')}`);
+}
+
+main().catch((error: unknown) => {
+  console.error((error as Error).stack ?? error);
+  process.exitCode = 1;
+});
