@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { findMember, memberCredentials } from '../certs/consortium';
-import { newNodeSigner } from '../certs/signer';
+import { SigningPool } from '../certs/signing-pool';
 import { contracts } from '../chaincode';
 import { createGatewayApp } from '../gateway/gateway-app';
 import { openMaterialDelivery } from '../gateway/material-delivery';
@@ -55,13 +55,15 @@ export async function startEmbeddedSystem(config: SystemConfig, options: StartOp
     chaincodes: [{ name: CHAINCODE_NAME, version: '1.0', contracts }],
     blockCutter: config.blockCutter,
   });
-  const closers: Array<() => Promise<void>> = [() => ledger.close()];
+  // Every principal's proposals are signed on one worker thread, off the services' event loop.
+  const signing = new SigningPool();
+  const closers: Array<() => Promise<void>> = [() => ledger.close(), () => signing.close()];
   try {
     const principals = new PrincipalRegistry();
     const byName = new Map<string, Principal>();
     for (const entry of demo.principals) {
       const credentials = await memberCredentials(demo.consortium, entry.mspId, entry.name);
-      const gateway = ledger.connect({ identity: { mspId: entry.mspId, credentials: Buffer.from(credentials.certificate) }, signer: newNodeSigner(credentials.privateKey) });
+      const gateway = ledger.connect({ identity: { mspId: entry.mspId, credentials: Buffer.from(credentials.certificate) }, signer: signing.signer(credentials.privateKey) });
       const principal: Principal = {
         name: entry.name,
         mspId: entry.mspId,
