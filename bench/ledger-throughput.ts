@@ -30,15 +30,35 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-async function rawLevel(dir: string): Promise<number> {
-  const db = new Level<string, Buffer>(join(dir, 'raw'), { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+/** What the ledger wrote per transaction, read back from its blocks: the raw baseline writes as much. */
+interface Volume {
+  readonly txBytes: number;
+  readonly txPerBlock: number;
+}
+
+/**
+ * Raw LevelDB, same volume: per transaction a block share of `txBytes`, a state entry, a
+ * history entry and a transaction index entry (the ledger's four writes), in synced batches of
+ * the ledger's average block size. With `keysOnly`, one small put per transaction instead.
+ */
+async function rawLevel(dir: string, volume: Volume, keysOnly: boolean): Promise<number> {
+  const db = new Level<string, Buffer>(join(dir, keysOnly ? 'raw-keys' : 'raw-volume'), { keyEncoding: 'utf8', valueEncoding: 'buffer' });
   await db.open();
-  const value = Buffer.alloc(24, 1);
+  const small = Buffer.alloc(24, 1);
+  const history = Buffer.alloc(160, 2);
+  const index = Buffer.alloc(40, 3);
+  const perBatch = Math.max(1, Math.round(volume.txPerBlock));
   const started = performance.now();
-  for (let i = 0; i < total; i += DEFAULT_BLOCK_CUTTER.maxTransactions) {
-    const ops = [];
-    for (let j = i; j < Math.min(total, i + DEFAULT_BLOCK_CUTTER.maxTransactions); j++) {
-      ops.push({ type: 'put' as const, key: `S:bench:key-${j}`, value });
+  for (let i = 0; i < total; i += perBatch) {
+    const n = Math.min(perBatch, total - i);
+    const ops: Array<{ type: 'put'; key: string; value: Buffer }> = [];
+    if (!keysOnly) ops.push({ type: 'put', key: `B:${i}`, value: Buffer.alloc(Math.round(volume.txBytes * n), 4) });
+    for (let j = i; j < i + n; j++) {
+      ops.push({ type: 'put', key: `S:bench:key-${j}`, value: small });
+      if (!keysOnly) {
+        ops.push({ type: 'put', key: `H:bench:key-${j}`, value: history });
+        ops.push({ type: 'put', key: `T:${j}`, value: index });
+      }
     }
     await db.batch(ops, { sync: true });
   }
@@ -47,7 +67,7 @@ async function rawLevel(dir: string): Promise<number> {
   return total / seconds;
 }
 
-async function ledger(dir: string): Promise<{ tps: number; p50: number; p99: number; blocks: number; mainThread: number; cpuPerTx: number }> {
+async function ledger(dir: string): Promise<{ tps: number; p50: number; p99: number; blocks: number; mainThread: number; cpuPerTx: number; volume: Volume }> {
   const ca = await CertificateAuthority.create({ mspId: 'Org1MSP', organisation: 'Org1' });
   const credentials = await ca.issueIdentity({ commonName: 'bench', attrs: { 'lc.role': 'issuer' } });
   const ledger = await EmbeddedLedger.open({
@@ -81,22 +101,27 @@ async function ledger(dir: string): Promise<{ tps: number; p50: number; p99: num
   const used = process.cpuUsage(cpu);
   const cpuPerTx = (used.user + used.system) / total;
   const blocks = ledger.height - startHeight;
+  let blockBytes = 0;
+  for (let n = startHeight; n < ledger.height; n++) blockBytes += ((await ledger.store.db.get(`B:${n.toString(16).padStart(16, '0')}`)) as Buffer).length;
+  const volume: Volume = { txBytes: blockBytes / total, txPerBlock: total / blocks };
   await ledger.close();
   await pool.close();
   latencies.sort((a, b) => a - b);
-  return { tps: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), blocks, mainThread, cpuPerTx };
+  return { tps: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), blocks, mainThread, cpuPerTx, volume };
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lc-bench-'));
   try {
-    const raw = await rawLevel(dir);
     const result = await ledger(dir);
+    const raw = await rawLevel(dir, result.volume, false);
+    const rawKeys = await rawLevel(dir, result.volume, true);
     const { maxTransactions, timeoutMs } = DEFAULT_BLOCK_CUTTER;
     console.log(`transactions: ${total}, in flight: ${inFlight}, block cut: ${maxTransactions} tx or ${timeoutMs} ms or when idle, sync: on, signer: ${signerKind}`);
-    console.log(`(a) raw LevelDB batched writes:   ${raw.toFixed(0)} keys/s`);
+    console.log(`(a) raw LevelDB, same volume:     ${raw.toFixed(0)} tx/s (4 puts, ${result.volume.txBytes.toFixed(0)} + 224 bytes per tx, synced batches of ${result.volume.txPerBlock.toFixed(0)})`);
+    console.log(`    raw LevelDB, one key per tx:  ${rawKeys.toFixed(0)} tx/s (same batches)`);
     console.log(`(b) embedded ledger committed:    ${result.tps.toFixed(0)} tx/s in ${result.blocks} blocks`);
-    console.log(`    ratio (b)/(a):                ${((100 * result.tps) / raw).toFixed(1)} %  (target ≥ 25 %, ≥ 5000 tx/s)`);
+    console.log(`    ratio (b)/(a):                ${((100 * result.tps) / raw).toFixed(1)} % of same volume, ${((100 * result.tps) / rawKeys).toFixed(1)} % of one key per tx  (target ≥ 25 %, ≥ 5000 tx/s)`);
     console.log(`    main thread busy:             ${(100 * result.mainThread).toFixed(0)} %; CPU (all threads) ${result.cpuPerTx.toFixed(0)} µs per tx`);
     console.log(`    commit latency p50 / p99:     ${result.p50.toFixed(1)} / ${result.p99.toFixed(1)} ms  (target p50 < ${timeoutMs + 10} ms)`);
   } finally {
