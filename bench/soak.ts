@@ -24,7 +24,8 @@
  * by code (the problem's `code`, `HTTP_<status>`, `SOCKET`, `TIMEOUT`, `NOT_VERIFIED`,
  * `BYTES_MISMATCH`, `CLIENT_BACKLOG`), the server's resident memory (VmRSS of the child, sampled
  * every second) and CPU; at the end, resident memory in the first and the last minute (mean) and
- * the growth between them.
+ * the growth between them. At each report `/readyz` is asked as a readiness probe would, and
+ * the reports at which it was not ready are listed.
  *
  *   node build/bench/soak.js --find-max [--find-max-duration 30] [--concurrency 32]
  *       closed loop: `--concurrency` clients back to back, the mix as above; the completed rate is
@@ -33,7 +34,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -192,7 +193,7 @@ class Mix {
   readonly grants: GrantRef[] = [];
   #n = 0;
   #address = 0;
-  readonly #agents = { gateway: new Agent({ keepAlive: true, maxSockets: 512 }), verifier: new Agent({ keepAlive: true, maxSockets: 16 }) };
+  readonly #agents = { gateway: new Agent({ keepAlive: true, maxSockets: 512 }), verifier: new Agent({ keepAlive: true, maxSockets: 64 }) };
   readonly #addresses: number;
   readonly #cumulative: number[] = [];
 
@@ -267,8 +268,9 @@ class Mix {
         return { answer: await this.#call('gateway', 'POST', '/v1/licenses', 'issuerA', { json: licenseBody(this.run, n, 'MK'), headers: this.#key(op) }) };
       case 'verify': {
         const license = Mix.#any(this.verifiable);
-        // One agent per source address would be many sockets; the default agent pools per address.
+        // The agent pools sockets per source address.
         const answer = await httpCall(this.sys.verifierUrl, 'POST', '/v1/verify/license', {
+          agent: this.#agents.verifier,
           json: { document: license.document },
           localAddress: loopbackAddress(this.#address++ % this.#addresses),
           timeoutMs: 60_000,
@@ -344,13 +346,22 @@ interface RunResult {
   readonly total: Window;
   readonly intervals: Array<{ at: number; okPerSecond: number; failed: number; rssKb: number | undefined; cpu: number; clientCpu: number; height: number | undefined; summary: ReturnType<Window['summary']>; errors: Record<string, number> }>;
   readonly rss: Sample[];
+  /** Reports at which `/readyz` did not answer 200 within its own deadline. */
+  readonly notReady: string[];
 }
 
-async function ledgerHeight(sys: ChildSystem): Promise<number | undefined> {
+/** A fresh connection per probe, as a kubelet's. */
+const PROBE = new Agent({ keepAlive: false });
+
+/** `/readyz` of the gateway, as a readiness probe sees it under the load: height, or why not. */
+async function readiness(sys: ChildSystem): Promise<{ height?: number; problem?: string; ms: number }> {
+  const started = performance.now();
   try {
-    return (await httpCall(sys.gatewayUrl, 'GET', '/readyz', { timeoutMs: 5000 })).json?.ledgerHeight as number | undefined;
-  } catch {
-    return undefined;
+    const answer = await httpCall(sys.gatewayUrl, 'GET', '/readyz', { timeoutMs: 5000, agent: PROBE });
+    const ms = performance.now() - started;
+    return answer.status === 200 ? { height: answer.json?.ledgerHeight as number, ms } : { problem: `${answer.status} ${answer.json?.code ?? ''}`.trim(), ms };
+  } catch (error) {
+    return { problem: (error as Error).message, ms: performance.now() - started };
   }
 }
 
@@ -358,10 +369,11 @@ async function ledgerHeight(sys: ChildSystem): Promise<number | undefined> {
  * Drives the mix for `seconds`: open loop at `rate` per second, or closed loop with `concurrency`
  * clients when `rate` is undefined. Reports every `reportSeconds`.
  */
-async function drive(sys: ChildSystem, mix: Mix, seconds: number, rate: number | undefined, concurrency: number, reportSeconds: number, maxInFlight: number): Promise<RunResult> {
+async function drive(sys: ChildSystem, mix: Mix, seconds: number, rate: number | undefined, concurrency: number, reportSeconds: number, maxInFlight: number, quiet = false): Promise<RunResult> {
   const total = new Window();
   let window = new Window();
   const rss: Sample[] = [];
+  const notReady: string[] = [];
   const intervals: RunResult['intervals'] = [];
   const started = performance.now();
   const end = started + seconds * 1000;
@@ -391,10 +403,12 @@ async function drive(sys: ChildSystem, mix: Mix, seconds: number, rate: number |
     const current = window;
     window = new Window();
     lastReport = now;
-    const height = await ledgerHeight(sys);
+    const ready = await readiness(sys);
+    const height = ready.height;
+    if (ready.problem) notReady.push(`${((now - started) / 1000).toFixed(0)} s: ${ready.problem} after ${ready.ms.toFixed(0)} ms`);
     const kb = sys.rssKb();
     const at = (now - started) / 1000;
-    printWindow(`[${at.toFixed(0).padStart(4)} s] last ${elapsed.toFixed(0)} s — server RSS ${mb(kb)}, CPU ${(100 * cpu).toFixed(0)} % (client ${(100 * client).toFixed(0)} %), ledger height ${height ?? '-'}, in flight ${inFlight}`, current, elapsed);
+    if (!quiet) printWindow(`[${at.toFixed(0).padStart(4)} s] last ${elapsed.toFixed(0)} s — server RSS ${mb(kb)}, CPU ${(100 * cpu).toFixed(0)} % (client ${(100 * client).toFixed(0)} %), ledger height ${height ?? `- (/readyz: ${ready.problem})`}, in flight ${inFlight}`, current, elapsed);
     intervals.push({ at, okPerSecond: current.ok / elapsed, failed: current.failed, rssKb: kb, cpu, clientCpu: client, height, summary: current.summary(), errors: Object.fromEntries(current.errorsByOp) });
     total.merge(current);
   };
@@ -426,7 +440,7 @@ async function drive(sys: ChildSystem, mix: Mix, seconds: number, rate: number |
       for (; started + i * interval <= now; i++) {
         const due = started + i * interval;
         if (inFlight >= maxInFlight) {
-          window.record('issue', 0, 'CLIENT_BACKLOG');
+          window.record(mix.feasible(mix.pick()), 0, 'CLIENT_BACKLOG');
           continue;
         }
         const p = one(due);
@@ -440,7 +454,7 @@ async function drive(sys: ChildSystem, mix: Mix, seconds: number, rate: number |
   clearInterval(reporter);
   clearInterval(sampler);
   if (window.ok + window.failed > 0) await report(true);
-  return { seconds: (performance.now() - started) / 1000, total, intervals, rss };
+  return { seconds: (performance.now() - started) / 1000, total, intervals, rss, notReady };
 }
 
 function printTotals(title: string, result: RunResult): void {
@@ -448,6 +462,7 @@ function printTotals(title: string, result: RunResult): void {
   printWindow(`${title} — ${result.seconds.toFixed(0)} s`, result.total, result.seconds);
   if (result.total.errors.size > 0) console.log(`    errors by code: ${[...result.total.errors].map(([code, n]) => `${code} ${n}`).join(', ')}`);
   else console.log('    errors by code: none');
+  console.log(`    /readyz during the run: ${result.notReady.length === 0 ? `ready at every report (${result.intervals.length})` : `NOT ready at ${result.notReady.length} of ${result.intervals.length} reports — ${result.notReady.join('; ')}`}`);
 }
 
 function memoryReport(rss: Sample[], seconds: number): { windowSeconds: number; firstMb: number; lastMb: number; growthPercent: number; maxMb: number } | undefined {
@@ -476,7 +491,13 @@ async function main(): Promise<void> {
     return;
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'lc-soak-'));
-  const sys = await startChildSystem({ dataDir, logLevel: 'warn' });
+  let sys: ChildSystem;
+  try {
+    sys = await startChildSystem({ dataDir, logLevel: 'warn' });
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   let stopping = false;
   const cleanUp = async (): Promise<void> => {
     if (stopping) return;
@@ -487,11 +508,14 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
   console.log(`system: pid ${sys.pid}, ready in ${(sys.startMs / 1000).toFixed(1)} s, data ${dataDir}, RSS ${mb(sys.rssKb())}`);
   console.log(`mix: ${OPS.map((op) => `${op} ${WEIGHTS[op]}`).join(', ')}`);
+  // The machine may be shared: a busy one lowers every figure.
+  const load = (): string => loadavg().map((n) => n.toFixed(2)).join(' ');
+  console.log(`load average before: ${load()}`);
 
   const mix = new Mix(sys, Number(opts.addresses));
   try {
     // Warm-up (not counted): fills the pools so that every operation of the mix can run.
-    await drive(sys, mix, 5, undefined, 8, 3600, Infinity);
+    await drive(sys, mix, 5, undefined, 8, 3600, Infinity, true);
     const report = Number(opts.report);
     let output: Record<string, unknown>;
     if (findMax) {
@@ -502,7 +526,7 @@ async function main(): Promise<void> {
       printTotals('find-max', result);
       const max = result.total.ok / result.seconds;
       console.log(`\nmaximum sustainable rate of the mix: ${max.toFixed(1)} ok/s (failed ${result.total.failed}); soak at 80 %: --rate ${Math.floor(0.8 * max)}`);
-      output = { mode: 'find-max', concurrency, seconds: result.seconds, maxRate: max, summary: result.total.summary(), errors: Object.fromEntries(result.total.errors), intervals: result.intervals };
+      output = { mode: 'find-max', concurrency, seconds: result.seconds, maxRate: max, summary: result.total.summary(), errors: Object.fromEntries(result.total.errors), notReady: result.notReady, intervals: result.intervals };
     } else {
       const seconds = Number(opts.duration);
       console.log(`soak: open loop, ${rate} req/s, ${seconds} s, report every ${report} s`);
@@ -518,10 +542,12 @@ async function main(): Promise<void> {
         summary: result.total.summary(),
         errors: Object.fromEntries(result.total.errors),
         memory,
+        notReady: result.notReady,
         intervals: result.intervals,
         rss: result.rss,
       };
     }
+    console.log(`load average after: ${load()}`);
     if (opts.json) writeFileSync(opts.json, `${JSON.stringify(output, null, 2)}\n`);
   } finally {
     mix.close();

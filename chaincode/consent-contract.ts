@@ -16,6 +16,7 @@ import { isoOf, parseTime, txTime } from './clock';
 import { emit } from './events';
 import { getMaterial } from './material-contract';
 import type { GrantRecord, MaterialRecord, OrganisationRecord, ReceiptRecord } from './records';
+import { REQUEST_ID, earlierRecord, rememberRecord, requestConflict } from './requests';
 import { OBJECT, answer, getRecord, putIndex, putRecord, scanIds } from './state';
 import { PATTERNS, S, checkArg, inputParser, object } from './validation';
 
@@ -30,6 +31,8 @@ interface GrantInput {
   caseNo?: string;
   expiresAt: string;
   maxUses: number;
+  /** The gateway's id of the request (requests.ts): a retry answers the grant it created. */
+  requestId?: string;
 }
 const parseGrant = inputParser<GrantInput>(
   object(
@@ -41,8 +44,9 @@ const parseGrant = inputParser<GrantInput>(
       caseNo: S.text(64),
       expiresAt: S.time,
       maxUses: { type: 'integer', minimum: 1, maximum: MAX_GRANT_USES },
+      requestId: REQUEST_ID,
     },
-    ['caseNo'],
+    ['caseNo', 'requestId'],
   ),
 );
 
@@ -93,12 +97,27 @@ export class ConsentContract extends LicenseChainContract {
 
   @Transaction()
   @Returns('string')
-  @Param('input', 'string', 'JSON {materialId, ownerRef, grantee (MSP id), purpose (≤ 200), caseNo?, expiresAt, maxUses}')
+  @Param('input', 'string', 'JSON {materialId, ownerRef, grantee (MSP id), purpose (≤ 200), caseNo?, expiresAt, maxUses, requestId?}')
   async CreateGrant(ctx: Context, input: string): Promise<string> {
     const caller = await authorize(ctx, ['portal'], 'create grants');
     const data = parseGrant(input);
-    const now = txTime(ctx);
     const expiresAt = parseTime(data.expiresAt, 'expiresAt');
+    // A retry of a request that created a grant: that grant, as it is now; nothing written.
+    const earlier = await earlierRecord(ctx, 'grant', caller.mspId, data.requestId);
+    if (earlier !== undefined) {
+      const grant = await this.#grant(ctx, earlier);
+      const same =
+        grant.materialId === data.materialId &&
+        grant.ownerRef === data.ownerRef &&
+        grant.granteeMsp === data.grantee &&
+        grant.purpose === data.purpose &&
+        grant.caseNo === (data.caseNo ?? null) &&
+        grant.expiresAt === isoOf(expiresAt) &&
+        grant.maxUses === data.maxUses;
+      if (!same) throw requestConflict('grant', earlier);
+      return answer(grant);
+    }
+    const now = txTime(ctx);
     if (expiresAt <= now.ms) throw new CodedError('VALIDATION_FAILED', 'expiresAt is not in the future');
     const material = await getMaterial(ctx, data.materialId);
     if (material.ownerRef !== data.ownerRef) throw forbidden('only the material\'s owner may grant its use');
@@ -125,6 +144,7 @@ export class ConsentContract extends LicenseChainContract {
     await putRecord(ctx, OBJECT.grant, [grant.grantId], grant);
     await putIndex(ctx, OBJECT.grantByOwner, [data.ownerRef, grant.grantId]);
     await putIndex(ctx, OBJECT.grantByMaterial, [grant.materialId, grant.grantId]);
+    await rememberRecord(ctx, 'grant', caller.mspId, data.requestId, grant.grantId);
     emit(ctx, 'GrantCreated', { grantId: grant.grantId, materialId: grant.materialId, granteeMsp: grant.granteeMsp });
     return answer(grant);
   }

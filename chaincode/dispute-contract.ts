@@ -26,6 +26,7 @@ import { addWorkingDays, isoOf, txTime } from './clock';
 import { emit } from './events';
 import type { SubjectKind } from './flags';
 import type { DisputeRecord, DisputeStatus, LicenseRecord, MaterialRecord, OrganisationRecord } from './records';
+import { REQUEST_ID, earlierRecord, rememberRecord, requestConflict } from './requests';
 import { OBJECT, answer, deleteKey, getRecord, putIndex, putRecord, scanIds } from './state';
 import { PATTERNS, S, checkArg, inputParser, object } from './validation';
 
@@ -40,6 +41,8 @@ interface RaiseInput {
   reason: string;
   evidence?: string[];
   holderRef?: string;
+  /** The gateway's id of the request (requests.ts): a retry answers the dispute it raised. */
+  requestId?: string;
 }
 const parseRaise = inputParser<RaiseInput>(
   object(
@@ -48,8 +51,9 @@ const parseRaise = inputParser<RaiseInput>(
       reason: S.text(2000),
       evidence: { type: 'array', maxItems: 50, uniqueItems: true, items: S.digest },
       holderRef: S.holderRef,
+      requestId: REQUEST_ID,
     },
-    ['evidence', 'holderRef'],
+    ['evidence', 'holderRef', 'requestId'],
   ),
 );
 
@@ -125,10 +129,24 @@ export class DisputeContract extends LicenseChainContract {
 
   @Transaction()
   @Returns('string')
-  @Param('input', 'string', 'JSON {subject: {kind: license|material, id}, reason, evidence?: [digest], holderRef?}')
+  @Param('input', 'string', 'JSON {subject: {kind: license|material, id}, reason, evidence?: [digest], holderRef?, requestId?}')
   async Raise(ctx: Context, input: string): Promise<string> {
     const caller = await authorize(ctx, ['portal', 'verifier', 'admin'], 'raise disputes');
     const data = parseRaise(input);
+    // A retry of a request that raised a dispute: that dispute, as it is now; nothing written.
+    const earlier = await earlierRecord(ctx, 'dispute', caller.mspId, data.requestId);
+    if (earlier !== undefined) {
+      const dispute = await getRecord<DisputeRecord>(ctx, OBJECT.dispute, [earlier]);
+      if (!dispute) throw new CodedError('NOT_FOUND', `dispute ${earlier} does not exist`);
+      const same =
+        dispute.subjectKind === data.subject.kind &&
+        dispute.subjectId === data.subject.id &&
+        dispute.reason === data.reason &&
+        dispute.holderRef === (data.holderRef ?? null) &&
+        JSON.stringify(dispute.evidence) === JSON.stringify(data.evidence ?? []);
+      if (!same) throw requestConflict('dispute', earlier);
+      return answer(dispute);
+    }
     if (data.holderRef !== undefined && caller.role !== 'portal' && caller.role !== 'admin') {
       throw forbidden('only the portal or an admin raises a dispute for a holder');
     }
@@ -159,6 +177,7 @@ export class DisputeContract extends LicenseChainContract {
     await putRecord(ctx, OBJECT.dispute, [dispute.disputeId], dispute);
     await putIndex(ctx, OBJECT.disputeByStatus, ['SUBMITTED', dispute.disputeId]);
     if (dispute.holderRef) await putIndex(ctx, OBJECT.disputeByHolder, [dispute.holderRef, dispute.disputeId]);
+    await rememberRecord(ctx, 'dispute', caller.mspId, data.requestId, dispute.disputeId);
     emit(ctx, 'DisputeRaised', { disputeId: dispute.disputeId, subjectKind: dispute.subjectKind, subjectId: dispute.subjectId });
     return answer(dispute);
   }

@@ -70,6 +70,8 @@ export const OBJECT = {
   seal: 'seal',
   sealByOwner: 'seal~owner',
   sealAuth: 'seal~auth',
+  /** A retried request's first record: [operation, caller MSP, request id] → `{ id }` (requests.ts). */
+  request: 'request',
 } as const;
 
 export type ObjectType = (typeof OBJECT)[keyof typeof OBJECT];

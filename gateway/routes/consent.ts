@@ -62,7 +62,10 @@ export async function consentRoutes(app: FastifyInstance): Promise<void> {
       const principal = requirePrincipal(request);
       const { materialId } = request.params as { materialId: string };
       const { holder, caseNo, ...rest } = request.body as GrantBody;
-      const input = { materialId, ownerRef: holderRefOf(app, holder), ...rest, ...(caseNo !== undefined ? { caseNo } : {}) };
+      // With an Idempotency-Key, the ledger remembers which grant this request created: a retry
+      // after a crash that lost the answer gets that grant, not a second one (chaincode/requests.ts).
+      const requestId = request.idempotency?.key;
+      const input = { materialId, ownerRef: holderRefOf(app, holder), ...rest, ...(caseNo !== undefined ? { caseNo } : {}), ...(requestId ? { requestId } : {}) };
       const { result, txId, blockNumber } = await submit<Record<string, unknown>>(app, principal, 'consent:CreateGrant', input);
       return reply.code(201).send({ ...result, txId, blockNumber });
     },

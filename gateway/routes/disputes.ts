@@ -107,7 +107,9 @@ export async function disputeRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const principal = requirePrincipal(request);
       const { holder, ...rest } = request.body as { holder?: HolderInput; subject: unknown; reason: string; evidence?: string[] };
-      const input = { ...rest, ...(holder !== undefined ? { holderRef: holderRefOf(app, holder) } : {}) };
+      // With an Idempotency-Key, a retry after a lost answer gets the dispute it raised (chaincode/requests.ts).
+      const requestId = request.idempotency?.key;
+      const input = { ...rest, ...(holder !== undefined ? { holderRef: holderRefOf(app, holder) } : {}), ...(requestId ? { requestId } : {}) };
       const { result, txId, blockNumber } = await submit<DisputeView>(app, principal, 'dispute:Raise', input);
       return reply.code(201).send({ ...result, txId, blockNumber });
     },
