@@ -17,10 +17,10 @@ import { Context, Info, Param, Returns, Transaction } from 'fabric-contract-api'
 import { CodedError } from '../domain/coded-error';
 import { nextVersionIdentifier, parseLicenseIdentifier } from '../domain/license-identifier';
 import { STATUS_ACTIONS, type StatusAction, canTransition } from '../domain/license-status';
-import { type MerkleProof, verifyMerkleProof } from '../domain/merkle';
+import { type MerkleProof, MerkleProofChecker } from '../domain/merkle';
 import { type Caller, anyRole, authorize, change, forbidden, maySeePersonal } from './access';
 import { LicenseChainContract } from './base-contract';
-import { checkDate, txTime } from './clock';
+import { checkDate, parseTime, txTime } from './clock';
 import { emit } from './events';
 import { openFlags } from './flags';
 import type {
@@ -30,8 +30,11 @@ import type {
   LicenseRecord,
   LicenseTypeRecord,
   LicenseView,
+  OrganisationRecord,
+  SealRecord,
+  VerificationFacts,
 } from './records';
-import { assertSealUsable } from './seal-rules';
+import { assertSealUsable, judgeSeal } from './seal-rules';
 import { OBJECT, answer, getRecord, history, putIndex, putRecord, scan, scanIds } from './state';
 import { PATTERNS, S, checkArg, inputParser, object } from './validation';
 
@@ -147,6 +150,13 @@ const parseVersion = inputParser<VersionInput>(
     ['holderRef', 'holderCodeType', 'number', 'numberDigest', 'areaCode', 'disputeId'],
   ),
 );
+
+/** Roles that read batch headers; an issuer only its own organisation's. */
+const BATCH_READERS = ['admin', 'auditor', 'issuer', 'verifier'] as const;
+
+function mayReadBatches(caller: Caller, issuerMsp: string): boolean {
+  return (BATCH_READERS as readonly string[]).includes(caller.role) && (caller.role !== 'issuer' || caller.mspId === issuerMsp);
+}
 
 function licenseState(message: string): CodedError {
   return new CodedError('LICENSE_STATE', message);
@@ -314,6 +324,8 @@ export class LicenseContract extends LicenseChainContract {
     }
 
     const types = new TypeCache();
+    // One checker for the transaction: neighbouring licenses' proofs share their upper steps.
+    const merkle = new MerkleProofChecker(data.root, data.size);
     const seenIds = new Set<string>();
     const seenIndexes = new Set<number>();
     const fresh: LicenseRecord[] = [];
@@ -327,7 +339,7 @@ export class LicenseContract extends LicenseChainContract {
         if (seenIndexes.has(item.proof.index)) throw new CodedError('VALIDATION_FAILED', 'leaf index appears twice in the batch');
         seenIds.add(item.identifier);
         seenIndexes.add(item.proof.index);
-        if (item.proof.size !== data.size || !verifyMerkleProof(item.docDigest, item.proof, data.root)) {
+        if (item.proof.size !== data.size || !merkle.verify(item.docDigest, item.proof)) {
           throw new CodedError('VALIDATION_FAILED', 'the Merkle proof does not lead from docDigest to the batch root');
         }
         await types.authorised(ctx, caller, item.typeCode, item.holderCodeType);
@@ -496,6 +508,30 @@ export class LicenseContract extends LicenseChainContract {
   @Transaction(false)
   @Returns('string')
   @Param('identifier', 'string', 'GB/T 36904 license identifier')
+  @Param('at', 'string', 'the instant the seal state is judged at, RFC 3339 UTC (e.g. the signing time); empty: when the license was recorded')
+  async GetVerificationFacts(ctx: Context, identifier: string, at: string): Promise<string> {
+    // One read for a verification, authorised like the reads it replaces: GetLicense,
+    // GetOrganisation, GetLicenseType, GetSeal and CheckSeal (any role), GetBatchHeader (below).
+    const caller = await anyRole(ctx, 'read licenses');
+    const when = at === '' ? undefined : parseTime(at, 'at');
+    const record = await this.#get(ctx, identifier);
+    const license = await this.#view(ctx, caller, record);
+    const licenseType = (await getRecord<LicenseTypeRecord>(ctx, OBJECT.type, [record.typeCode])) ?? null;
+    const issuer = (await getRecord<OrganisationRecord>(ctx, OBJECT.org, [record.issuerMsp])) ?? null;
+    const seal = (await getRecord<SealRecord>(ctx, OBJECT.seal, [record.sealId])) ?? null;
+    const sealState = judgeSeal(record.sealId, seal ?? undefined, undefined, null, when ?? Date.parse(record.issuedAt));
+    let batch: VerificationFacts['batch'] = null;
+    if (record.batchId !== null) {
+      batch = mayReadBatches(caller, record.issuerMsp)
+        ? ((await getRecord<BatchRecord>(ctx, OBJECT.batch, [record.issuerMsp, record.batchId])) ?? 'missing')
+        : 'forbidden';
+    }
+    return answer({ license, licenseType, issuer, seal, sealState, batch } satisfies VerificationFacts);
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  @Param('identifier', 'string', 'GB/T 36904 license identifier')
   async GetLicenseHistory(ctx: Context, identifier: string): Promise<string> {
     const caller = await authorize(ctx, ['admin', 'auditor', 'portal', 'issuer'], 'read license history');
     const record = await this.#get(ctx, identifier);
@@ -589,18 +625,33 @@ export class LicenseContract extends LicenseChainContract {
   @Param('issuerMsp', 'string', 'MSP id of the issuing organisation')
   @Param('batchId', 'string', 'batch id')
   async GetBatch(ctx: Context, issuerMsp: string, batchId: string): Promise<string> {
-    // Verifiers read batch headers (no personal data) to check a batch-sealed license's manifest.
-    const caller = await authorize(ctx, ['admin', 'auditor', 'issuer', 'verifier'], 'read batches');
-    checkArg(issuerMsp, PATTERNS.mspId, 'issuerMsp');
-    checkArg(batchId, PATTERNS.id, 'batchId');
-    if (caller.role === 'issuer' && caller.mspId !== issuerMsp) throw forbidden('an issuer reads only its own batches');
-    const header = await getRecord<BatchRecord>(ctx, OBJECT.batch, [issuerMsp, batchId]);
-    if (!header) throw new CodedError('NOT_FOUND', `batch ${batchId} of ${issuerMsp} does not exist`);
+    const header = await this.#batchHeader(ctx, issuerMsp, batchId);
     const chunks = (await scan(ctx, OBJECT.batchChunk, [issuerMsp, batchId])).map(
       (e) => JSON.parse(e.value.toString('utf8')) as BatchChunkRecord,
     );
     const recorded = chunks.reduce((n, c) => n + c.issued, 0);
     return answer({ ...header, recorded, complete: recorded === header.size, chunks });
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  @Param('issuerMsp', 'string', 'MSP id of the issuing organisation')
+  @Param('batchId', 'string', 'batch id')
+  async GetBatchHeader(ctx: Context, issuerMsp: string, batchId: string): Promise<string> {
+    // The header alone (root, size, seal): what a verifier compares a manifest with, without the
+    // chunks' index lists GetBatch adds up.
+    return answer(await this.#batchHeader(ctx, issuerMsp, batchId));
+  }
+
+  /** A batch header, authorised as GetBatch: verifiers read headers (no personal data) to check manifests. */
+  async #batchHeader(ctx: Context, issuerMsp: string, batchId: string): Promise<BatchRecord> {
+    const caller = await authorize(ctx, BATCH_READERS, 'read batches');
+    checkArg(issuerMsp, PATTERNS.mspId, 'issuerMsp');
+    checkArg(batchId, PATTERNS.id, 'batchId');
+    if (!mayReadBatches(caller, issuerMsp)) throw forbidden('an issuer reads only its own batches');
+    const header = await getRecord<BatchRecord>(ctx, OBJECT.batch, [issuerMsp, batchId]);
+    if (!header) throw new CodedError('NOT_FOUND', `batch ${batchId} of ${issuerMsp} does not exist`);
+    return header;
   }
 
   async #get(ctx: Context, identifier: string): Promise<LicenseRecord> {

@@ -297,3 +297,25 @@ export class SealCheck {
   @Property('subject', 'string') subject!: string | null;
   @Property('authorized', 'boolean') authorized!: boolean;
 }
+
+/**
+ * Everything a license verification reads, in one query (`license:GetVerificationFacts`): the
+ * license with its open dispute flags, its type, its issuing organisation, its seal and the seal's
+ * state at one instant, and — for a batch-sealed license — the batch header. Read afresh on every
+ * call: status and dispute flags are never cached.
+ */
+export interface VerificationFacts {
+  /** As `license:GetLicense` answers it (holderRef redacted by the same rule). */
+  readonly license: LicenseView;
+  readonly licenseType: LicenseTypeRecord | null;
+  readonly issuer: OrganisationRecord | null;
+  readonly seal: SealRecord | null;
+  /** As `seal:CheckSeal(sealId, '', at)` answers it, at the instant asked or at the license's `issuedAt`. */
+  readonly sealState: SealCheck;
+  /**
+   * For a batch-sealed license, its batch header as `license:GetBatchHeader` answers it (no chunk
+   * lists), `'missing'` when there is none, `'forbidden'` when the caller may not read batches;
+   * `null` for a license sealed on its own.
+   */
+  readonly batch: BatchRecord | 'missing' | 'forbidden' | null;
+}

@@ -280,23 +280,143 @@ export function decodeSignature(der: Uint8Array): DecodedSignature {
     if (rest.length) throw new Malformed(`${path}: unexpected trailing fields`);
     const tbsPath = `${path}.toSign`;
     const [version, eseal, timeInfo, dataHash, propertyInfo, extDatas] = children(need(toSign), tbsPath, 5, 6);
-    const v = readInt(need(version), `${tbsPath}.version`);
-    if (v !== SES_VERSION) throw new Malformed(`${tbsPath}.version is ${v}; only v4 (GB/T 38540-2020) is supported`);
-    return {
-      version: v,
-      seal: readSeal(need(eseal), `${tbsPath}.eseal`),
-      timeInfo: readTime(need(timeInfo), `${tbsPath}.timeInfo`),
-      dataHash: readBits(need(dataHash), `${tbsPath}.dataHash`),
-      propertyInfo: readIa5(need(propertyInfo), `${tbsPath}.propertyInfo`),
-      ...(extDatas ? { extDatas: readOptionalExtDatas(extDatas, `${tbsPath}.extDatas`) } : {}),
-      cert: readOctets(need(cert), `${path}.cert`),
-      signatureAlgID: readOid(need(algId), `${path}.signatureAlgID`),
-      signature: readBits(need(signature), `${path}.signature`),
-      ...(timeStamp ? { timeStamp: readOptionalBits(timeStamp, `${path}.timeStamp`) } : {}),
-      der: new Uint8Array(der),
-      tbsDer: raw(need(toSign)),
-    };
+    return signatureFrom(der, raw(need(toSign)), { version, timeInfo, dataHash, propertyInfo, extDatas, cert, algId, signature, timeStamp }, () =>
+      readSeal(need(eseal), `${tbsPath}.eseal`),
+    );
   });
+}
+
+/**
+ * Decodes a DER SES_Signature as {@link decodeSignature} does, but takes its SESeal from `sealOf`
+ * — e.g. a cache keyed by the seal's digest — rather than reading it again: the structure is
+ * walked by its DER lengths and only the small fields are parsed (a seal, with its picture and
+ * certificates, is most of a signature). `sealOf` gets the seal's exact bytes and a function that
+ * reads them. The answer is the one {@link decodeSignature} gives: anything but definite-length
+ * DER, and any refusal, is left to it, so errors read the same.
+ */
+export function decodeSignatureWithSeal(der: Uint8Array, sealOf: (sealDer: Uint8Array, read: () => DecodedSeal) => DecodedSeal): DecodedSignature {
+  let fast: DecodedSignature | undefined;
+  try {
+    fast = guard('SES_Signature', () => {
+      const top = definiteChildren(der);
+      if (!top || top.length < 4 || top.length > 5) return undefined;
+      const [toSignBytes, ...outer] = top as [Uint8Array, ...Uint8Array[]];
+      const tbs = definiteChildren(toSignBytes);
+      if (!tbs || tbs.length < 5 || tbs.length > 6) return undefined;
+      const [versionBytes, esealBytes, ...fields] = tbs as [Uint8Array, Uint8Array, ...Uint8Array[]];
+      const one = (bytes: Uint8Array | undefined): Block | undefined => (bytes === undefined ? undefined : parseOne(bytes, 'SES_Signature'));
+      // OCTET and BIT STRINGs hold a certificate and an SM2 signature, which asn1js would parse too.
+      const octets = (bytes: Uint8Array | undefined): Part => {
+        const content = bytes && primitiveContent(bytes, 0x04);
+        return content ? { direct: new Uint8Array(content) } : one(bytes);
+      };
+      const bits = (bytes: Uint8Array | undefined): Part => {
+        const content = bytes && primitiveContent(bytes, 0x03);
+        return content && content.length > 0 && content[0] === 0 ? { direct: content.slice(1) } : one(bytes);
+      };
+      const path = 'SES_Signature.toSign.eseal';
+      return signatureFrom(
+        der,
+        new Uint8Array(toSignBytes),
+        { version: one(versionBytes), timeInfo: one(fields[0]), dataHash: bits(fields[1]), propertyInfo: one(fields[2]), extDatas: one(fields[3]), cert: octets(outer[0]), algId: one(outer[1]), signature: bits(outer[2]), timeStamp: one(outer[3]) },
+        () => sealOf(esealBytes, () => readSeal(parseOne(esealBytes, path), path)),
+      );
+    });
+  } catch {
+    fast = undefined;
+  }
+  return fast ?? decodeSignature(der);
+}
+
+/** A field as a block to read, or its value already read from a primitive DER encoding. */
+type Part = Block | { readonly direct: Uint8Array } | undefined;
+
+interface SignatureBlocks {
+  readonly version: Block | undefined;
+  readonly timeInfo: Block | undefined;
+  readonly dataHash: Part;
+  readonly propertyInfo: Block | undefined;
+  readonly extDatas: Block | undefined;
+  readonly cert: Part;
+  readonly algId: Block | undefined;
+  readonly signature: Part;
+  readonly timeStamp: Block | undefined;
+}
+
+const directOr = (part: Part, read: (block: Block) => Uint8Array): Uint8Array => (part && 'direct' in part ? part.direct : read(need(part)));
+
+/** The content of a primitive, definite-length TLV with tag byte `tag` spanning exactly `bytes`. */
+function primitiveContent(bytes: Uint8Array, tag: number): Uint8Array | undefined {
+  if (bytes[0] !== tag) return undefined;
+  const tlv = definiteAt(bytes, 0);
+  return tlv && tlv.end === bytes.length ? bytes.subarray(tlv.contentStart, tlv.end) : undefined;
+}
+
+/** The fields of an SES_Signature from its parts; the seal is read by `seal()` after the version. */
+function signatureFrom(der: Uint8Array, tbsDer: Uint8Array, b: SignatureBlocks, seal: () => DecodedSeal): DecodedSignature {
+  const path = 'SES_Signature';
+  const tbsPath = `${path}.toSign`;
+  const v = readVersion(need(b.version), `${tbsPath}.version`);
+  return {
+    version: v,
+    seal: seal(),
+    timeInfo: readTime(need(b.timeInfo), `${tbsPath}.timeInfo`),
+    dataHash: directOr(b.dataHash, (block) => readBits(block, `${tbsPath}.dataHash`)),
+    propertyInfo: readIa5(need(b.propertyInfo), `${tbsPath}.propertyInfo`),
+    ...(b.extDatas ? { extDatas: readOptionalExtDatas(b.extDatas, `${tbsPath}.extDatas`) } : {}),
+    cert: directOr(b.cert, (block) => readOctets(block, `${path}.cert`)),
+    signatureAlgID: readOid(need(b.algId), `${path}.signatureAlgID`),
+    signature: directOr(b.signature, (block) => readBits(block, `${path}.signature`)),
+    ...(b.timeStamp ? { timeStamp: readOptionalBits(b.timeStamp, `${path}.timeStamp`) } : {}),
+    der: new Uint8Array(der),
+    tbsDer,
+  };
+}
+
+function readVersion(block: Block, path: string): number {
+  const v = readInt(block, path);
+  if (v !== SES_VERSION) throw new Malformed(`${path} is ${v}; only v4 (GB/T 38540-2020) is supported`);
+  return v;
+}
+
+/**
+ * The children of a constructed universal SEQUENCE that spans exactly `bytes`, each as its exact
+ * bytes — when every length involved is definite and low-tag-numbered; otherwise undefined.
+ */
+function definiteChildren(bytes: Uint8Array): Uint8Array[] | undefined {
+  if (bytes[0] !== 0x30) return undefined;
+  const outer = definiteAt(bytes, 0);
+  if (!outer || outer.end !== bytes.length) return undefined;
+  const result: Uint8Array[] = [];
+  for (let at = outer.contentStart; at < outer.end; ) {
+    const child = definiteAt(bytes, at);
+    if (!child || child.end > outer.end) return undefined;
+    result.push(bytes.subarray(at, child.end));
+    at = child.end;
+  }
+  return result;
+}
+
+/** A definite-length, low-tag-number TLV at `offset`: where its content starts and where it ends. */
+function definiteAt(bytes: Uint8Array, offset: number): { contentStart: number; end: number } | undefined {
+  const tag = bytes[offset];
+  const first = bytes[offset + 1];
+  if (tag === undefined || first === undefined || (tag & 0x1f) === 0x1f || first === 0x80) return undefined;
+  let length = first;
+  let contentStart = offset + 2;
+  if (first > 0x80) {
+    const count = first & 0x7f;
+    if (count > 4) return undefined;
+    length = 0;
+    for (let i = 0; i < count; i++) {
+      const byte = bytes[offset + 2 + i];
+      if (byte === undefined) return undefined;
+      length = length * 256 + byte;
+    }
+    contentStart += count;
+  }
+  const end = contentStart + length;
+  return end <= bytes.length ? { contentStart, end } : undefined;
 }
 
 function readSeal(block: Block, path: string): DecodedSeal {

@@ -32,6 +32,18 @@ const MAX_DEPTH = 8;
 
 /** Builds and checks the path from `leaf` to a trusted root. Never throws. */
 export function validateChain(leaf: CertificateInfo, options: ChainOptions): ChainResult {
+  return judgeChainAt(buildChain(leaf, options), options.at);
+}
+
+/**
+ * The part of {@link validateChain} that does not depend on time: the path from `leaf` to a
+ * trusted root, each certificate's signature verified with its issuer's key, issuers being CAs,
+ * no unknown critical extension, the leaf allowed to sign. `code` OK means only the validity
+ * periods remain to be judged ({@link judgeChainAt}). A pure function of the certificates' bytes
+ * and of the (ordered) roots and intermediates, so it may be remembered under a key of those.
+ * Never throws.
+ */
+export function buildChain(leaf: CertificateInfo, options: Omit<ChainOptions, 'at'>): ChainResult {
   const path: CertificateInfo[] = [leaf];
   const pool = [...options.trustedRoots, ...(options.intermediates ?? [])];
   const isRoot = (c: CertificateInfo): boolean => options.trustedRoots.some((r) => same(r.der, c.der));
@@ -69,24 +81,34 @@ export function validateChain(leaf: CertificateInfo, options: ChainOptions): Cha
   if (leaf.keyUsage !== undefined && (leaf.keyUsage & signing) === 0) {
     return { code: 'CERT_KEY_USAGE_INVALID', message: `"${leaf.subject}" does not allow digital signatures`, path };
   }
-  const at = options.at.getTime();
+  return { code: 'OK', message: 'path to a trusted root built; validity periods not yet judged', path };
+}
+
+/**
+ * Judges a {@link buildChain} result at `at`: every certificate on the path valid at that
+ * instant. A structural failure is returned as it is. Never throws.
+ */
+export function judgeChainAt(built: ChainResult, at: Date): ChainResult {
+  if (built.code !== 'OK') return built;
+  const { path } = built;
+  const ms = at.getTime();
   for (const cert of path) {
-    if (at < cert.notBefore.getTime()) {
+    if (ms < cert.notBefore.getTime()) {
       return {
         code: 'CERT_NOT_YET_VALID_AT_SIGNING',
-        message: `"${cert.subject}" valid from ${cert.notBefore.toISOString()}, checked at ${options.at.toISOString()}`,
+        message: `"${cert.subject}" valid from ${cert.notBefore.toISOString()}, checked at ${at.toISOString()}`,
         path,
       };
     }
-    if (at > cert.notAfter.getTime()) {
+    if (ms > cert.notAfter.getTime()) {
       return {
         code: 'CERT_EXPIRED_AT_SIGNING',
-        message: `"${cert.subject}" expired ${cert.notAfter.toISOString()}, checked at ${options.at.toISOString()}`,
+        message: `"${cert.subject}" expired ${cert.notAfter.toISOString()}, checked at ${at.toISOString()}`,
         path,
       };
     }
   }
-  return { code: 'OK', message: `chain ${path.map((c) => `"${c.subject}"`).join(' <- ')} valid at ${options.at.toISOString()}`, path };
+  return { code: 'OK', message: `chain ${path.map((c) => `"${c.subject}"`).join(' <- ')} valid at ${at.toISOString()}`, path };
 }
 
 const HASH_OF: Record<string, string> = {

@@ -8,17 +8,17 @@
  * verifier additionally asks the ledger whether the seal was active and the signer authorised then,
  * using the returned facts.
  */
-import * as asn1js from 'asn1js';
 import { createHash, verify as nodeVerify } from 'node:crypto';
-import { decodeSeal, decodeSignature, type DecodedSeal } from './asn1';
-import { validateChain } from './chain';
+import { decodeSeal, decodeSignature, decodeSignatureWithSeal, type DecodedSeal } from './asn1';
+import { buildChain, judgeChainAt } from './chain';
 import { check, sealError, type SealCheck } from './codes';
-import { sameBytes, toHex } from './internal';
+import { sameBytes, sm3, toHex } from './internal';
 import { OID } from './oids';
 import { decodePkcs7 } from './pkcs7';
 import { sealFacts, signerListedInSeal, type SealFacts } from './seal-facts';
 import { resolveDigest } from './ses-signature';
 import { sm2Verify } from './sm2';
+import { type SealVerifyCache, chainKey, sealKey } from './verify-cache';
 import { parseCertificate, type CertificateInfo } from './x509';
 
 /** Seal formats, as named in api.md. */
@@ -45,6 +45,11 @@ export type VerifySealSignatureOptions = TrustOptions & {
    * the seal's createDate (GM/T 0031-2025's rule, so seals outlive a renewed maker certificate).
    */
   readonly makerCheckTime?: 'signing' | 'sealCreation';
+  /**
+   * Remembers the document-independent results (the maker's seal signature, the certificate
+   * paths) between calls; the answer is the same with or without it (`verify-cache.ts`).
+   */
+  readonly cache?: SealVerifyCache;
 };
 
 /** Identity of the signer certificate. */
@@ -98,28 +103,87 @@ export function verifySealSignature(options: VerifySealSignatureOptions): SealVe
   const expected = resolveDigest(options);
   const roots = parseTrusted(options.trustedRoots, 'trusted root');
   const intermediates = parseTrusted(options.intermediates ?? [], 'intermediate');
+  const trust: Trust = { roots, intermediates, cache: options.cache };
   return detectFormat(options.signature) === 'PKCS7'
-    ? verifyPkcs7(options.signature, expected, roots, intermediates)
-    : verifySes(options.signature, expected, roots, intermediates, options.makerCheckTime ?? 'signing');
+    ? verifyPkcs7(options.signature, expected, trust)
+    : verifySes(options.signature, expected, trust, options.makerCheckTime ?? 'signing');
 }
 
-/** The format of a DER seal signature; throws `SEAL_MALFORMED` when it is neither. */
+/** Trusted certificates, parsed, and the cache of document-independent results if any. */
+interface Trust {
+  readonly roots: readonly CertificateInfo[];
+  readonly intermediates: readonly CertificateInfo[];
+  readonly cache: SealVerifyCache | undefined;
+}
+
+/** DER of the PKCS#7 signedData content type OID, 1.2.840.113549.1.7.2. */
+const SIGNED_DATA_OID = Buffer.from('2a864886f70d010702', 'hex');
+
+/**
+ * The format of a DER seal signature, from its first bytes: a SEQUENCE whose first element is the
+ * signedData OID (PKCS#7 ContentInfo) or a SEQUENCE (SES_Signature's TBS_Sign). Nothing else is
+ * parsed here — the format's own decoder reads (and refuses) the whole. Throws `SEAL_MALFORMED`
+ * when it is neither.
+ */
 export function detectFormat(signature: Uint8Array): SealFormat {
-  try {
-    const parsed = asn1js.fromBER(signature);
-    const first = (parsed.result.valueBlock as { value?: asn1js.AsnType[] }).value?.[0];
-    if (parsed.offset !== -1 && first) {
-      if (first instanceof asn1js.ObjectIdentifier && first.getValue() === OID.pkcs7SignedData) return 'PKCS7';
-      if (first.idBlock.tagClass === 1 && first.idBlock.tagNumber === 16) return 'GBT38540';
+  const outer = signature instanceof Uint8Array ? headerAt(signature, 0) : undefined;
+  if (outer && signature[0] === 0x30) {
+    const first = headerAt(signature, outer.contentStart);
+    const tag = signature[outer.contentStart];
+    if (first && tag === 0x06 && first.length === SIGNED_DATA_OID.length) {
+      const value = signature.subarray(first.contentStart, first.contentStart + first.length);
+      if (SIGNED_DATA_OID.equals(value)) return 'PKCS7';
     }
-  } catch {
-    // fall through
+    // A SEQUENCE (universal class, tag number 16), as asn1js reported it before.
+    if (first && tag !== undefined && (tag & 0xdf) === 0x10) return 'GBT38540';
   }
   throw sealError('SEAL_MALFORMED', 'neither a GB/T 38540 SES_Signature nor a PKCS#7 SignedData');
 }
 
-function verifySes(der: Uint8Array, expected: Uint8Array, roots: CertificateInfo[], intermediates: CertificateInfo[], makerTime: 'signing' | 'sealCreation'): SealVerification {
-  const sig = decodeSignature(der);
+/**
+ * The low-tag-number TLV header at `offset`: where its content starts and its length (undefined
+ * for an indefinite length). Undefined when the bytes end first or the header is not BER.
+ */
+function headerAt(bytes: Uint8Array, offset: number): { contentStart: number; length: number | undefined } | undefined {
+  const tag = bytes[offset];
+  const first = bytes[offset + 1];
+  if (tag === undefined || first === undefined || (tag & 0x1f) === 0x1f) return undefined;
+  if (first < 0x80) return { contentStart: offset + 2, length: first };
+  if (first === 0x80) return (tag & 0x20) !== 0 ? { contentStart: offset + 2, length: undefined } : undefined;
+  const count = first & 0x7f;
+  if (count > 4 || offset + 2 + count > bytes.length) return undefined;
+  let length = 0;
+  for (let i = 0; i < count; i++) length = length * 256 + (bytes[offset + 2 + i] as number);
+  return { contentStart: offset + 2 + count, length };
+}
+
+/** The seal's own results: the maker certificate, the maker's signature over the seal, the facts. */
+interface SealLevel {
+  readonly maker: CertificateInfo;
+  readonly signature: SealCheck;
+  readonly facts: SealFacts;
+}
+
+/** What the cache keeps per seal (by the SM3 of its DER): the decoded seal, then its own results. */
+interface SealEntry {
+  readonly decoded: DecodedSeal;
+  level?: SealLevel;
+}
+
+function computeSealLevel(seal: DecodedSeal): SealLevel {
+  const maker = parseCertificate(seal.cert, 'SESeal.cert');
+  return Object.freeze({ maker, signature: Object.freeze(sealSignatureCheck(seal, maker)), facts: Object.freeze(sealFacts(seal)) });
+}
+
+function verifySes(der: Uint8Array, expected: Uint8Array, trust: Trust, makerTime: 'signing' | 'sealCreation'): SealVerification {
+  const cache = trust.cache;
+  let entry: SealEntry | undefined;
+  const sig = cache
+    ? decodeSignatureWithSeal(der, (sealDer, read) => {
+        entry = cache.remember<SealEntry>(sealKey(toHex(sm3(sealDer))), () => ({ decoded: Object.freeze(read()) }));
+        return entry.decoded;
+      })
+    : decodeSignature(der);
   const seal = sig.seal;
   if (sig.signatureAlgID !== OID.sm3WithSm2) {
     throw sealError('SEAL_MALFORMED', `SES_Signature.signatureAlgID ${sig.signatureAlgID} is not SM3withSM2 (${OID.sm3WithSm2})`);
@@ -128,7 +192,11 @@ function verifySes(der: Uint8Array, expected: Uint8Array, roots: CertificateInfo
     throw sealError('SEAL_MALFORMED', `SESeal.signAlgID ${seal.signAlgID} is not SM3withSM2 (${OID.sm3WithSm2})`);
   }
   const signer = parseCertificate(sig.cert, 'SES_Signature.cert');
-  const maker = parseCertificate(seal.cert, 'SESeal.cert');
+  // The seal's own results come after the checks above, in the order the seal's errors have always had.
+  let level: SealLevel;
+  if (entry && entry.decoded === seal) level = entry.level ??= computeSealLevel(seal);
+  else level = computeSealLevel(seal); // no cache, or decodeSignatureWithSeal fell back to a full decode
+  const { maker, signature: makerSignature, facts: sealFactsOf } = level;
   const at = sig.timeInfo;
   const p = seal.sealInfo.property;
 
@@ -141,9 +209,9 @@ function verifySes(der: Uint8Array, expected: Uint8Array, roots: CertificateInfo
     signerListedInSeal(seal.sealInfo, signer.der)
       ? check('SIGNER_IN_SEAL', 'OK', `"${signer.subject}" is listed in seal ${seal.sealInfo.esID}`)
       : check('SIGNER_IN_SEAL', 'SIGNER_NOT_IN_SEAL', `"${signer.subject}" is not listed in seal ${seal.sealInfo.esID}`),
-    sealSignatureCheck(seal, maker),
-    chainCheck('MAKER_CHAIN', maker, roots, intermediates, makerTime === 'sealCreation' ? p.createDate : at),
-    chainCheck('SIGNER_CHAIN', signer, roots, intermediates, at),
+    { ...makerSignature },
+    chainCheck('MAKER_CHAIN', maker, trust, trust.intermediates, makerTime === 'sealCreation' ? p.createDate : at),
+    chainCheck('SIGNER_CHAIN', signer, trust, trust.intermediates, at),
     sealWindowCheck(seal, at),
     sameBytes(sig.dataHash, expected)
       ? check('DIGEST', 'OK', 'document digest matches')
@@ -159,7 +227,7 @@ function verifySes(der: Uint8Array, expected: Uint8Array, roots: CertificateInfo
       documentDigest: toHex(sig.dataHash),
       signer: signerFacts(signer),
       propertyInfo: sig.propertyInfo,
-      seal: sealFacts(seal),
+      seal: sealFactsOf,
       timeStampPresent: sig.timeStamp !== undefined,
     },
   };
@@ -183,12 +251,20 @@ function sealWindowCheck(seal: DecodedSeal, at: Date): SealCheck {
   return check('SEAL_VALIDITY', 'OK', `signed ${when}, inside ${p.validStart.toISOString()} – ${p.validEnd.toISOString()}`);
 }
 
-function chainCheck(name: 'MAKER_CHAIN' | 'SIGNER_CHAIN', cert: CertificateInfo, roots: CertificateInfo[], intermediates: CertificateInfo[], at: Date): SealCheck {
-  const result = validateChain(cert, { trustedRoots: roots, intermediates, at });
+/**
+ * A chain step judged at `at`. The path (built, certificate signatures verified) may come from the
+ * cache; its validity periods are always judged here, for this signing time.
+ */
+function chainCheck(name: 'MAKER_CHAIN' | 'SIGNER_CHAIN', cert: CertificateInfo, trust: Trust, intermediates: readonly CertificateInfo[], at: Date): SealCheck {
+  const options = { trustedRoots: trust.roots, intermediates };
+  const built = trust.cache
+    ? trust.cache.remember(chainKey(cert, trust.roots, intermediates), () => buildChain(cert, options))
+    : buildChain(cert, options);
+  const result = judgeChainAt(built, at);
   return check(name, result.code, result.message);
 }
 
-function verifyPkcs7(der: Uint8Array, expected: Uint8Array, roots: CertificateInfo[], intermediates: CertificateInfo[]): SealVerification {
+function verifyPkcs7(der: Uint8Array, expected: Uint8Array, trust: Trust): SealVerification {
   const p7 = decodePkcs7(der);
   const signer = parseCertificate(p7.signerCertificate, 'PKCS#7 signer certificate');
   const carried = p7.otherCertificates.map((c) => parseCertificate(c, 'PKCS#7 certificate'));
@@ -217,7 +293,7 @@ function verifyPkcs7(der: Uint8Array, expected: Uint8Array, roots: CertificateIn
     digest = sameBytes(p7.messageDigest, expectedHash) ? check('DIGEST', 'OK', 'document digest matches') : check('DIGEST', 'DIGEST_MISMATCH');
   }
 
-  const checks = [signature, chainCheck('SIGNER_CHAIN', signer, roots, [...intermediates, ...carried], at), digest];
+  const checks = [signature, chainCheck('SIGNER_CHAIN', signer, trust, [...trust.intermediates, ...carried], at), digest];
   return {
     ok: checks.every((c) => c.ok),
     format: 'PKCS7',
@@ -246,7 +322,7 @@ export function verifySeal(sealDer: Uint8Array, options: TrustOptions & { readon
   const intermediates = parseTrusted(options.intermediates ?? [], 'intermediate');
   const checks = [
     sealSignatureCheck(seal, maker),
-    chainCheck('MAKER_CHAIN', maker, roots, intermediates, options.at ?? new Date()),
+    chainCheck('MAKER_CHAIN', maker, { roots, intermediates, cache: undefined }, intermediates, options.at ?? new Date()),
   ];
   return { ok: checks.every((c) => c.ok), checks, facts: sealFacts(seal) };
 }

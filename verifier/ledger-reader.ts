@@ -4,7 +4,7 @@
  * never turned into "invalid" — and any other refusal of the verifier's own read is a server fault,
  * because a relying party must not be told a license is bad when the verifier is misconfigured.
  */
-import type { BatchRecord, LicenseTypeRecord, LicenseView, MaterialView, OrganisationRecord, SealCheck, SealRecord } from '../chaincode/records';
+import type { BatchRecord, LicenseTypeRecord, LicenseView, MaterialView, OrganisationRecord, SealCheck, SealRecord, VerificationFacts } from '../chaincode/records';
 import { EndorseError } from '../ledger/errors';
 import { evaluate, type LedgerArgument } from '../service/ledger-calls';
 import type { Principal } from '../service/principal';
@@ -32,6 +32,15 @@ export class LedgerReader {
     return this.#find('license:GetLicense', identifier);
   }
 
+  /**
+   * Everything a verification reads, in one query: the license (status, flags), its type, issuer,
+   * seal, the seal's state at `sealStateAt` (default: when the license was recorded) and its batch
+   * header. Undefined when the license is not on the ledger.
+   */
+  verificationFacts(identifier: string, sealStateAt?: Date): Promise<VerificationFacts | undefined> {
+    return this.#find('license:GetVerificationFacts', identifier, sealStateAt === undefined ? '' : sealStateAt.toISOString());
+  }
+
   organisation(mspId: string): Promise<OrganisationRecord | undefined> {
     return this.#find('registry:GetOrganisation', mspId);
   }
@@ -54,8 +63,17 @@ export class LedgerReader {
    * (the license record still carries the batch id, root and leaf index).
    */
   async batch(issuerMsp: string, batchId: string): Promise<BatchView | undefined | 'forbidden'> {
+    return this.#forbiddenIsAnAnswer(() => this.#find<BatchView>('license:GetBatch', issuerMsp, batchId));
+  }
+
+  /** The batch header alone (no chunk lists), or `'forbidden'` as {@link batch}. */
+  batchHeader(issuerMsp: string, batchId: string): Promise<BatchRecord | undefined | 'forbidden'> {
+    return this.#forbiddenIsAnAnswer(() => this.#find<BatchRecord>('license:GetBatchHeader', issuerMsp, batchId));
+  }
+
+  async #forbiddenIsAnAnswer<T>(read: () => Promise<T>): Promise<T | 'forbidden'> {
     try {
-      return await this.#find<BatchView>('license:GetBatch', issuerMsp, batchId);
+      return await read();
     } catch (error) {
       if (error instanceof ProblemError && error.cause instanceof EndorseError && error.cause.code === 'FORBIDDEN') return 'forbidden';
       throw error;
@@ -74,7 +92,9 @@ export class LedgerReader {
     try {
       return await this.#read<T>(transaction, ...args);
     } catch (error) {
-      if (error instanceof ProblemError && error.cause instanceof EndorseError && error.cause.code === 'NOT_FOUND') return undefined;
+      // An id the ledger refuses as malformed (a client's, or one read from inside a presented
+      // signature) names nothing on the ledger: not found, not a server fault.
+      if (error instanceof ProblemError && error.cause instanceof EndorseError && (error.cause.code === 'NOT_FOUND' || error.cause.code === 'VALIDATION_FAILED')) return undefined;
       throw error;
     }
   }

@@ -3,16 +3,21 @@
  * "verified" only when every one passed. Status and dispute flags are read on every call —
  * never cached — so a license revoked a second ago reads as revoked; only seal signature
  * verifications (pure functions of bytes) are remembered.
+ *
+ * A presented document costs one signature verification (off the event loop, `seal-signatures.ts`)
+ * and then one ledger query, `license:GetVerificationFacts`, asked for the seal's state at the
+ * signing time the signature states; a QR reference costs the query alone.
  */
 import type { Ledger } from '../ledger/client';
-import type { LicenseView } from '../chaincode/records';
+import type { VerificationFacts } from '../chaincode/records';
 import type { SealedLicense } from '../domain/license-document';
+import { withLedgerDeadline } from '../service/ledger-calls';
 import type { Principal } from '../service/principal';
 import { CHECK_CODES, type Check, type CheckCode, type CheckName, check, notChecked } from './check-codes';
 import { chinaDate } from './china-date';
 import { LedgerReader } from './ledger-reader';
 import { type Presented, disputeCheck, integrityCheck, issuerCheck, statusCheck, validityCheck } from './license-checks';
-import { documentSealCheck, referenceSealCheck } from './seal-check';
+import { documentSealCheck, protectedInput, referenceSealCheck } from './seal-check';
 import type { SealSignatures } from './seal-signatures';
 
 /** The answer of `POST /v1/verify/license` and `GET /v1/verify/license/:identifier`. */
@@ -55,41 +60,47 @@ export class LicenseVerifier {
   }
 
   /** Verifies a sealed license whose digest `computedDigest` was recomputed from its content. */
-  verifyDocument(principal: Principal, sealed: SealedLicense, computedDigest: string): Promise<LicenseVerification> {
+  async verifyDocument(principal: Principal, sealed: SealedLicense, computedDigest: string): Promise<LicenseVerification> {
     const presented: Presented = { kind: 'document', document: sealed.document, statedDigest: sealed.digest, computedDigest };
-    return this.#verify(principal, sealed.document.identifier, presented, (record, reader) =>
-      documentSealCheck(sealed, computedDigest, record, reader, this.#signatures),
+    // The signature first: the ledger is then asked for the seal's state at the time it states.
+    const outcome = await this.#signatures.verify(Buffer.from(sealed.seal.signature, 'base64'), protectedInput(sealed, computedDigest), sealed.seal.batch !== undefined);
+    const signingTime = outcome.readable ? outcome.verification.facts.signingTime : undefined;
+    const at = signingTime !== undefined && Number.isFinite(signingTime.getTime()) ? signingTime : undefined;
+    return this.#verify(principal, sealed.document.identifier, presented, at, (facts, reader) =>
+      documentSealCheck(sealed, computedDigest, facts, reader, outcome),
     );
   }
 
   /** Verifies what a QR code carries: the identifier and the digest. */
   verifyReference(principal: Principal, identifier: string, digest: string): Promise<LicenseVerification> {
-    return this.#verify(principal, identifier, { kind: 'reference', identifier, statedDigest: digest }, (record, reader) => referenceSealCheck(record, reader));
+    return this.#verify(principal, identifier, { kind: 'reference', identifier, statedDigest: digest }, undefined, (facts, reader) => referenceSealCheck(facts, reader));
   }
 
   async #verify(
     principal: Principal,
     identifier: string,
     presented: Presented,
-    sealCheck: (record: LicenseView, reader: LedgerReader) => Promise<Check>,
+    sealStateAt: Date | undefined,
+    sealCheck: (facts: VerificationFacts, reader: LedgerReader) => Promise<Check>,
   ): Promise<LicenseVerification> {
     const now = this.#clock();
     const reader = new LedgerReader(principal);
-    const { height } = await this.#ledger.info();
-    const record = await reader.license(identifier);
+    const { height } = await withLedgerDeadline(this.#ledger.info(), 'ledger info');
+    const facts = await reader.verificationFacts(identifier, sealStateAt);
     let checks: Check[];
-    if (!record) {
+    if (!facts) {
       checks = [
         check('integrity', 'NOT_ON_LEDGER', `链上没有标识为 ${identifier} 的证照：它未经签发或标识有误`, `No license ${identifier} is on the ledger: it was never issued, or the identifier is wrong`),
         ...(['status', 'validity', 'issuer', 'seal', 'dispute'] as const).map((name: CheckName) => notChecked(name, '链上无此证照', 'the license is not on the ledger')),
       ];
     } else {
-      const [org, type, seal] = await Promise.all([reader.organisation(record.issuerMsp), reader.licenseType(record.typeCode), sealCheck(record, reader)]);
+      const record = facts.license;
+      const seal = await sealCheck(facts, reader);
       checks = [
         integrityCheck(presented, record),
         statusCheck(record),
         validityCheck(record, chinaDate(now)),
-        issuerCheck(presented, record, org, type),
+        issuerCheck(presented, record, facts.issuer ?? undefined, facts.licenseType ?? undefined),
         seal,
         disputeCheck(record),
       ];

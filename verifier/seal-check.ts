@@ -12,14 +12,14 @@
  *
  * A seal suspended or cancelled after signing does not invalidate licenses sealed before.
  */
-import type { LicenseView, SealCheck as LedgerSealCheck, SealRecord } from '../chaincode/records';
+import type { SealCheck as LedgerSealCheck, SealRecord, VerificationFacts } from '../chaincode/records';
 import { parseDigest } from '../domain/digest';
 import { BATCH_MANIFEST_FORMAT, type SealedLicense, batchManifestBytes } from '../domain/license-document';
 import { verifyMerkleProof } from '../domain/merkle';
 import type { SealCheck as SealStep, SealVerification } from '../seal';
 import { type Check, check } from './check-codes';
 import type { LedgerReader } from './ledger-reader';
-import type { SealSignatures } from './seal-signatures';
+import type { ProtectedInput, SignatureOutcome } from './seal-signatures';
 import { sealStepMessages } from './seal-step-messages';
 
 /** How far a signing time may run ahead of the ledger's transaction time (clock skew). */
@@ -47,27 +47,33 @@ function steps(verification: SealVerification): { name: string; ok: boolean; cod
  * else the end of the second — so a seal approved, or cancelled, within the second of signing
  * is judged fairly.
  */
-export async function sealStateAt(reader: LedgerReader, sealId: string, at: Date, recordedAt?: Date): Promise<LedgerSealCheck> {
-  const state = await reader.checkSeal(sealId, at);
+export async function sealStateAt(reader: LedgerReader, sealId: string, at: Date, recordedAt?: Date, read?: LedgerSealCheck): Promise<LedgerSealCheck> {
+  // `read`: the state at `at`, when it came with the verification facts (one ledger read fewer).
+  const state = read !== undefined && read.sealId === sealId && read.at === at.toISOString() ? read : await reader.checkSeal(sealId, at);
   if (state.active || at.getMilliseconds() !== 0) return state;
   const offset = recordedAt === undefined ? -1 : recordedAt.getTime() - at.getTime();
   const later = await reader.checkSeal(sealId, offset >= 0 && offset < 1000 ? (recordedAt as Date) : new Date(at.getTime() + 999));
   return later.active ? later : state;
 }
 
-/** The ledger side, shared by document and QR verification: registration, owner, state at `at`. */
+/**
+ * The ledger side, shared by document and QR verification: registration, owner, state at `at` —
+ * from the facts of one ledger read (a second read only when the seal was not active at the start
+ * of the signing second, see {@link sealStateAt}).
+ */
 export async function sealOnLedger(
   reader: LedgerReader,
-  record: LicenseView,
+  facts: VerificationFacts,
   at: Date,
   base: Record<string, unknown>,
 ): Promise<{ seal: SealRecord; state: LedgerSealCheck } | Check> {
-  const seal = await reader.seal(record.sealId);
+  const record = facts.license;
+  const seal = facts.seal;
   if (!seal) return invalid(`印章 ${record.sealId} 未在链上备案`, `Seal ${record.sealId} is not registered on the ledger`, base);
   if (seal.ownerMsp !== record.issuerMsp) {
     return invalid(`印章 ${record.sealId} 不属于颁发机构`, `Seal ${record.sealId} does not belong to the issuer`, { ...base, ownerMsp: seal.ownerMsp });
   }
-  const state = await sealStateAt(reader, seal.sealId, at, new Date(record.issuedAt));
+  const state = await sealStateAt(reader, seal.sealId, at, new Date(record.issuedAt), facts.sealState);
   if (!state.active) {
     const status = state.status ?? '未备案';
     const window = state.withinValidity ? '' : '，且不在印章有效期内';
@@ -82,22 +88,34 @@ export async function sealOnLedger(
   return { seal, state };
 }
 
-/** The seal check of a presented document whose recomputed digest is `computedDigest`. */
+/**
+ * What the signature of a presented document protects: the document digest itself, or the batch
+ * manifest it belongs to (whose Merkle proof leads from the digest to the manifest's root).
+ */
+export function protectedInput(sealed: SealedLicense, computedDigest: string): ProtectedInput {
+  const batch = sealed.seal.batch;
+  return batch ? { content: batchManifestBytes(batch.manifest) } : { digest: Buffer.from(parseDigest(computedDigest).hex, 'hex') };
+}
+
+/**
+ * The seal check of a presented document whose recomputed digest is `computedDigest`, given the
+ * outcome of its signature's verification over {@link protectedInput} and the facts the ledger
+ * answered (read with the signing time the signature states).
+ */
 export async function documentSealCheck(
   sealed: SealedLicense,
   computedDigest: string,
-  record: LicenseView,
+  facts: VerificationFacts,
   reader: LedgerReader,
-  signatures: SealSignatures,
+  outcome: SignatureOutcome,
 ): Promise<Check> {
+  const record = facts.license;
   const presented = sealed.seal;
   const base: Record<string, unknown> = { sealId: record.sealId, format: presented.format };
   if (presented.sealId !== record.sealId) {
     return invalid(`证照所附印章 ${presented.sealId} 不是链上登记的印章 ${record.sealId}`, `The seal ${presented.sealId} is not the seal recorded for this license, ${record.sealId}`, base);
   }
 
-  // What the signature protects: the document digest itself, or the batch manifest it belongs to.
-  let input: { content: Uint8Array } | { digest: Uint8Array };
   const batch = presented.batch;
   if (batch) {
     const { manifest, proof } = batch;
@@ -111,29 +129,24 @@ export async function documentSealCheck(
     if (manifest.format !== BATCH_MANIFEST_FORMAT || proof.size !== manifest.size || !verifyMerkleProof(computedDigest, proof, manifest.root)) {
       return invalid('默克尔证明不能由证照摘要推出批次根', 'The Merkle proof does not lead from the document digest to the batch root', base);
     }
-    const header = await reader.batch(record.issuerMsp, manifest.batchId);
-    if (header === undefined) return invalid(`链上无批次 ${manifest.batchId}`, `Batch ${manifest.batchId} is not on the ledger`, base);
+    const header = facts.batch;
+    if (header === null || header === 'missing') return invalid(`链上无批次 ${manifest.batchId}`, `Batch ${manifest.batchId} is not on the ledger`, base);
     if (header !== 'forbidden' && (header.root !== manifest.root || header.size !== manifest.size || header.sealId !== record.sealId)) {
       return invalid('批量签章清单的根、数量或印章与链上批次记录不符', 'The manifest root, size or seal differs from the ledger batch record', base);
     }
-    input = { content: batchManifestBytes(manifest) };
-  } else {
-    if (record.batchId !== null) {
-      return invalid('链上登记为批量签章，但证照未附批次清单与证明', 'The ledger records a batch seal, but the license carries no manifest and proof', base);
-    }
-    input = { digest: Buffer.from(parseDigest(computedDigest).hex, 'hex') };
+  } else if (record.batchId !== null) {
+    return invalid('链上登记为批量签章，但证照未附批次清单与证明', 'The ledger records a batch seal, but the license carries no manifest and proof', base);
   }
 
-  const outcome = await signatures.verify(Buffer.from(presented.signature, 'base64'), input, batch !== undefined);
   if (!outcome.readable) {
     return invalid('签章数据无法解析', `The signature cannot be read: ${outcome.message}`, base);
   }
   const verification = outcome.verification;
-  const facts = verification.facts;
+  const signed = verification.facts;
   Object.assign(base, {
     format: verification.format,
-    signingTime: facts.signingTime.toISOString(),
-    signer: facts.signer.subject,
+    signingTime: signed.signingTime.toISOString(),
+    signer: signed.signer.subject,
     steps: steps(verification),
   });
   if (!verification.ok) {
@@ -145,20 +158,20 @@ export async function documentSealCheck(
     );
   }
 
-  const ledger = await sealOnLedger(reader, record, facts.signingTime, base);
+  const ledger = await sealOnLedger(reader, facts, signed.signingTime, base);
   if ('ok' in ledger) return ledger;
   const { seal } = ledger;
   if (seal.format !== verification.format) {
     return invalid(`签章格式 ${verification.format} 与备案的 ${seal.format} 不符`, `Signature format ${verification.format} is not the registered ${seal.format}`, base);
   }
-  if (facts.seal && !sameSm3(seal.sealDigest, facts.seal.sealDigest)) {
+  if (signed.seal && !sameSm3(seal.sealDigest, signed.seal.sealDigest)) {
     return invalid('签章所含印章与链上备案的印章不是同一枚', 'The seal inside the signature is not the seal registered on the ledger', base);
   }
-  if (!seal.certFingerprints.some((fp) => sameSm3(fp, facts.signer.fingerprint))) {
+  if (!seal.certFingerprints.some((fp) => sameSm3(fp, signed.signer.fingerprint))) {
     return invalid('签章人证书不在印章备案的签章人之列', "The signer certificate is not among the seal's registered signers", base);
   }
-  if (facts.signingTime.getTime() > Date.parse(record.issuedAt) + SIGNING_TIME_SKEW_MS) {
-    return invalid(`签章时间 ${facts.signingTime.toISOString()} 晚于证照上链时间 ${record.issuedAt}`, `The signing time ${facts.signingTime.toISOString()} is after the license was recorded (${record.issuedAt})`, base);
+  if (signed.signingTime.getTime() > Date.parse(record.issuedAt) + SIGNING_TIME_SKEW_MS) {
+    return invalid(`签章时间 ${signed.signingTime.toISOString()} 晚于证照上链时间 ${record.issuedAt}`, `The signing time ${signed.signingTime.toISOString()} is after the license was recorded (${record.issuedAt})`, base);
   }
   return check(
     'seal',
@@ -173,9 +186,10 @@ export async function documentSealCheck(
  * The seal check of a QR code (identifier and digest, no signature): only the ledger side can be
  * judged — the recorded seal was the issuer's and active when the license was recorded.
  */
-export async function referenceSealCheck(record: LicenseView, reader: LedgerReader): Promise<Check> {
+export async function referenceSealCheck(facts: VerificationFacts, reader: LedgerReader): Promise<Check> {
+  const record = facts.license;
   const base = { sealId: record.sealId, scope: 'ledger' };
-  const ledger = await sealOnLedger(reader, record, new Date(record.issuedAt), base);
+  const ledger = await sealOnLedger(reader, facts, new Date(record.issuedAt), base);
   if ('ok' in ledger) return ledger;
   return check(
     'seal',

@@ -13,14 +13,13 @@
  *   caller's own name, so the receipt names who read the material).
  */
 import multipart from '@fastify/multipart';
-import rateLimit from '@fastify/rate-limit';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Ledger } from '../ledger/client';
 import { createApp } from '../service/create-app';
 import { type Principal, principalPlugin, type PrincipalRegistry } from '../service/principal';
 import { LicenseVerifier } from './license-verification';
-import type { MaterialSource } from './material-source';
+import type { DeliveryTimeouts, MaterialSource } from './material-source';
 import { licenseRoutes } from './routes/license';
 import { materialRoutes } from './routes/material';
 import { pageRoutes } from './routes/page';
@@ -36,16 +35,27 @@ export interface VerifierOptions {
   readonly principals: PrincipalRegistry;
   /** The verifier organisation's own ledger identity, used by the public routes. */
   readonly publicPrincipal: Principal;
-  /** Trusted seal root certificates (read on every verification: a new organisation's CA counts at once). */
+  /**
+   * Trusted seal root certificates, asked for on every verification (a new organisation's CA
+   * counts at once; `folderTrust` reads a folder again only when it changed).
+   */
   readonly sealTrust: SealTrustSource;
+  /** Threads verifying seal signatures off the event loop (default: one per core; 0: on the event loop). */
+  readonly sealWorkers?: number;
   /** Where material bytes come from (the custodian organisation). */
   readonly materialSource: MaterialSource;
+  /** Deadlines on the custodian's delivery (default 30 s to answer, 30 s longest pause). */
+  readonly deliveryTimeouts?: DeliveryTimeouts;
   /** Folder of the verifier's own files (temporary deliveries). */
   readonly dataDir: string;
   /** Largest file accepted by `POST /v1/verify/material` (default 1 GiB). */
   readonly maxUploadBytes?: number;
   /** Requests per minute per client address on public routes (default 600). */
   readonly publicRateLimit?: number;
+  /** Requests per minute per principal, or per address when anonymous, on every route (default: very high). */
+  readonly rateLimitPerMinute?: number;
+  /** Reuse requests in flight at once before `503 OVERLOADED` (default 256). */
+  readonly maxInflightSubmits?: number;
   /** The clock "today" is read from (tests). */
   readonly clock?: () => Date;
   readonly logger?: boolean | Record<string, unknown>;
@@ -78,8 +88,11 @@ export async function createVerifierApp(options: VerifierOptions): Promise<Fasti
     description: 'License, seal and material verification; material reuse under a grant; the public verification page (api.md, Verifier).',
     ledger: options.ledger,
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    ...(options.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: options.rateLimitPerMinute } : {}),
+    ...(options.maxInflightSubmits !== undefined ? { maxInflightSubmits: options.maxInflightSubmits } : {}),
   });
-  const signatures = new SealSignatures({ trust: options.sealTrust });
+  const signatures = new SealSignatures({ trust: options.sealTrust, ...(options.sealWorkers !== undefined ? { workers: options.sealWorkers } : {}) });
+  app.addHook('onClose', () => signatures.close());
   const downloads = new VerifiedDownloads(join(options.dataDir, 'deliveries'));
   await downloads.init();
   app.decorate('verifier', {
@@ -90,7 +103,6 @@ export async function createVerifierApp(options: VerifierOptions): Promise<Fasti
   });
 
   await app.register(principalPlugin, { registry: options.principals });
-  await app.register(rateLimit, { global: false });
   await app.register(multipart, {
     limits: { fileSize: options.maxUploadBytes ?? 1024 ** 3, files: 1, fields: 4, parts: 5 },
   });

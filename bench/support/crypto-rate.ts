@@ -10,6 +10,8 @@
  *   the way seal verification calls it
  * - `ses-verify`: `verifySealSignature` — the whole seal check of one presented license (signature,
  *   seal maker's signature, both certificate chains)
+ * - `ses-verify-cached`: the same over distinct documents sealed with one seal, with a
+ *   `SealVerifyCache` as the verifier's threads keep one: one SM2 verification per document
  *
  * and {@link sm3Throughput}: `crypto.createHash('sm3')` over given bytes in 64 KiB updates (the
  * chunk size of an upload stream), on the calling thread — hashing a stream is sequential.
@@ -23,8 +25,9 @@ import { signWithSeal } from '../../seal/ses-signature';
 import { newSoftwareSigner } from '../../seal/signer';
 import { generateSm2KeyPair, sm2Sign, sm2Verify } from '../../seal/sm2';
 import { verifySealSignature } from '../../seal/verify';
+import { SealVerifyCache } from '../../seal/verify-cache';
 
-export type CryptoOp = 'sm2-sign' | 'ses-sign' | 'sm2-verify' | 'ses-verify';
+export type CryptoOp = 'sm2-sign' | 'ses-sign' | 'sm2-verify' | 'ses-verify' | 'ses-verify-cached';
 
 interface Job {
   readonly op: CryptoOp;
@@ -72,6 +75,21 @@ async function prepare(op: CryptoOp): Promise<() => unknown> {
       const signature = await signWithSeal({ seal, signer, digest: DIGEST, propertyInfo: 'BENCH' });
       return () => {
         if (!verifySealSignature({ signature, digest: DIGEST, trustedRoots: roots }).ok) throw new Error('verify failed');
+      };
+    }
+    case 'ses-verify-cached': {
+      const { seal, signer, roots } = await sealFixture();
+      const documents = await Promise.all(
+        Array.from({ length: 256 }, async (_, i) => {
+          const digest = createHash('sm3').update(`licensechain bench: document ${i}`).digest();
+          return { digest, signature: await signWithSeal({ seal, signer, digest, propertyInfo: 'BENCH' }) };
+        }),
+      );
+      const cache = new SealVerifyCache();
+      let next = 0;
+      return () => {
+        const { digest, signature } = documents[next++ % documents.length] as (typeof documents)[number];
+        if (!verifySealSignature({ signature, digest, trustedRoots: roots, cache }).ok) throw new Error('verify failed');
       };
     }
   }

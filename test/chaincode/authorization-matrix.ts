@@ -39,6 +39,8 @@ export const MATRIX: Readonly<Record<string, { row: Row; note?: string }>> = {
   'license:ListLicensesByHolder': { row: [OK, OK, F, OK, F], note: 'an issuer sees only its own licenses' },
   'license:ListLicensesByIssuer': { row: [OK, OK, F, F, OK], note: 'issuer = agency A; an issuer lists only its own' },
   'license:GetBatch': { row: [OK, OK, OK, F, OK], note: 'a batch of agency A' },
+  'license:GetBatchHeader': { row: [OK, OK, OK, F, OK], note: 'a batch of agency A (as GetBatch)' },
+  'license:GetVerificationFacts': { row: [OK, OK, OK, OK, OK], note: 'a batch-sealed license of agency A: any role, as the reads it replaces; the batch header only where GetBatchHeader is allowed' },
 
   'material:RegisterMaterial': { row: [F, OK, F, OK, F] },
   'material:WithdrawMaterial': { row: [F, OK, F, OK, F], note: 'own material (custodian = caller)' },

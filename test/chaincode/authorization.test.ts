@@ -114,6 +114,8 @@ t.test('authorisation matrix: each role × each transaction', async (t) => {
     'license:ListLicensesByHolder': async () => [HOLDER_1],
     'license:ListLicensesByIssuer': async () => [AGENCY_A, TYPE_CODE],
     'license:GetBatch': async () => [AGENCY_A, 'fixture-batch'],
+    'license:GetBatchHeader': async () => [AGENCY_A, 'fixture-batch'],
+    'license:GetVerificationFacts': async () => [batchItem.identifier as string, ''],
 
     'material:RegisterMaterial': async () => [materialInput(`mat-${fresh()}`)],
     'material:WithdrawMaterial': async (role) => [{ materialId: await newMaterial(ownClient(role)), ownerRef: HOLDER_1, reason: 'outdated' }],

@@ -52,7 +52,7 @@ export async function licenseRoutes(app: FastifyInstance): Promise<void> {
     {
       // Validation errors are turned into INVALID_DOCUMENT below, not the generic VALIDATION_FAILED.
       attachValidation: true,
-      config: publicRateLimit(app),
+      config: { ...publicRateLimit(app), readOnly: true },
       schema: {
         tags: ['verify'],
         summary: 'Verify a sealed license (public)',

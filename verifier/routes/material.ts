@@ -3,7 +3,8 @@
  * in what state, disputed, kept by whom, since when. The file is streamed and hashed, never
  * stored; the answer carries no owner data (the response schema lets no other field out).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
 import { createDigester } from '../../domain/digest';
 import { requirePrincipal } from '../../service/principal';
 import { ProblemError } from '../../service/problem';
@@ -29,6 +30,42 @@ const ANSWER = {
   },
 } as const;
 
+/** The multipart body: one part, the file. */
+const FILE_ONLY = { type: 'object', additionalProperties: false, required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } as const;
+
+/**
+ * The SM3 digest of the one part of a multipart body, which must be the file. Anything else — a
+ * field, a second part, a part under another name — is refused, not ignored; what was not read is
+ * drained so that the connection stays usable.
+ */
+async function digestOfUpload(request: FastifyRequest): Promise<string> {
+  let digest: string | undefined;
+  let current: Readable | undefined;
+  try {
+    for await (const part of request.parts()) {
+      if (part.type !== 'file' || part.fieldname !== 'file' || digest !== undefined) {
+        if (part.type === 'file') current = part.file;
+        throw new ProblemError('VALIDATION_FAILED', 'send exactly one multipart part: the file, named "file"', {
+          errors: [{ field: `body/${part.fieldname}`, message: part.fieldname === 'file' ? 'must be sent once' : 'is not a known part' }],
+        });
+      }
+      current = part.file;
+      const digester = createDigester('sm3');
+      for await (const chunk of part.file) digester.update(chunk as Buffer);
+      digest = digester.digest();
+    }
+  } catch (error) {
+    if (current && !current.readableEnded) {
+      current.on('error', () => undefined);
+      current.resume();
+    }
+    if (!request.raw.complete) request.raw.resume();
+    throw error;
+  }
+  if (digest === undefined) throw new ProblemError('VALIDATION_FAILED', 'a multipart part named "file" is required', { errors: [{ field: 'body/file', message: 'is required' }] });
+  return digest;
+}
+
 /** `POST /v1/verify/material` (verifier token). */
 export async function materialRoutes(app: FastifyInstance): Promise<void> {
   app.post(
@@ -36,6 +73,7 @@ export async function materialRoutes(app: FastifyInstance): Promise<void> {
     {
       // Authenticate before the body is validated or a byte of the file is read.
       preValidation: async (request) => void requirePrincipal(request),
+      config: { readOnly: true, multipart: FILE_ONLY },
       schema: {
         tags: ['verify'],
         summary: 'Is a file (multipart/form-data, field `file`) or a digest a registered material? (verifier)',
@@ -47,11 +85,7 @@ export async function materialRoutes(app: FastifyInstance): Promise<void> {
       const principal = requirePrincipal(request);
       let digest: string;
       if (request.isMultipart()) {
-        const part = await request.file();
-        if (!part || part.fieldname !== 'file') throw new ProblemError('VALIDATION_FAILED', 'send the file in a multipart field named "file"');
-        const digester = createDigester('sm3');
-        for await (const chunk of part.file) digester.update(chunk as Buffer);
-        digest = digester.digest();
+        digest = await digestOfUpload(request);
       } else {
         digest = (request.body as { digest: string }).digest;
       }

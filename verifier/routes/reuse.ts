@@ -17,6 +17,7 @@ import { requirePrincipal } from '../../service/principal';
 import { ProblemError } from '../../service/problem';
 import { toProblemError } from '../../service/error-handler';
 import { LedgerReader } from '../ledger-reader';
+import { openDelivery } from '../material-source';
 
 const ID = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' } as const;
 
@@ -66,7 +67,11 @@ export async function reuseRoutes(app: FastifyInstance): Promise<void> {
       if (!material) throw new ProblemError('NOT_FOUND', `material ${materialId} does not exist`, { headers: receiptHeaders });
       let file;
       try {
-        const delivery = await app.verifier.options.materialSource.open({ materialId, receiptId: receipt.receiptId, custodianMsp: receipt.custodianMsp, grantee: principal });
+        const delivery = await openDelivery(
+          app.verifier.options.materialSource,
+          { materialId, receiptId: receipt.receiptId, custodianMsp: receipt.custodianMsp, grantee: principal },
+          app.verifier.options.deliveryTimeouts,
+        );
         file = await app.verifier.downloads.receive(delivery.stream, { digest: receipt.digest, size: material.size });
       } catch (error) {
         const problem = toProblemError(error);

@@ -67,7 +67,7 @@ export async function sealRoutes(app: FastifyInstance): Promise<void> {
   app.post(
     '/v1/verify/seal',
     {
-      config: publicRateLimit(app),
+      config: { ...publicRateLimit(app), readOnly: true },
       schema: {
         tags: ['verify'],
         summary: 'Verify a seal signature (public)',
