@@ -30,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { cryptoRate, sm3Throughput } from './support/crypto-rate';
 import { LoadGenerator, type LoadRequest, type LoadResult } from './support/http-load';
 import { profiled } from './support/profiler';
-import { ServerMeter, describeThreads, fmt, latencyOf, line, loadAverage, verdict } from './support/measure';
+import { ServerMeter, describeCpuPer, describeThreads, fmt, latencyOf, line, loadAverage, verdict } from './support/measure';
 import { closeOnSignal, companyCode, licenseInput, startBenchSystem, type BenchSystem } from './support/system';
 
 const { values: opts } = parseArgs({
@@ -87,6 +87,7 @@ async function single(bench: BenchSystem, load: LoadGenerator, signRate: number)
   line('latency p50 / p95 / p99', `${fmt(lat.p50, 1)} / ${fmt(lat.p95, 1)} / ${fmt(lat.p99, 1)} ms`, `max ${fmt(lat.max)} ms (target p99 < 100 ms: ${verdict(lat.p99 < 100)})`);
   line('errors', `${result.failed}`, JSON.stringify(result.statuses));
   console.log(`  ${describeThreads(threads)}`);
+  console.log(`  ${describeCpuPer(threads, result.ok, 'license')}`);
   report(result);
   results.push({ name: '(b) single issuance ≥ 60 % of raw sign', met: ratio >= 0.6 }, { name: '(b) single issuance p99 < 100 ms', met: lat.p99 < 100 }, { name: '(b) no errors', met: result.failed === 0 });
 }
@@ -123,6 +124,7 @@ async function batch(bench: BenchSystem, load: LoadGenerator): Promise<void> {
   line('committed', `${fmt(rate)} lic/s`, `target ≥ 20,000/s: ${verdict(rate >= 20_000)} (one seal signature per batch)`);
   line('licenses issued / failed', `${fmt(issued)} / ${fmt(failed)}`, perRequest.join('; '));
   console.log(`  ${describeThreads(threads)}`);
+  console.log(`  ${describeCpuPer(threads, issued, 'license', 3)}`);
   results.push({ name: '(c) batch ≥ 20,000 licenses/s', met: rate >= 20_000 }, { name: '(c) no failed licenses', met: failed === 0 });
 }
 
@@ -168,6 +170,7 @@ async function uploads(bench: BenchSystem, load: LoadGenerator): Promise<void> {
   line('POST /v1/materials', mb(rate), `= ${(100 * ratio).toFixed(1)} % of raw SM3 (target ≥ 70 %: ${verdict(ratio >= 0.7)})`);
   line('errors', `${result.failed}`, `${JSON.stringify(result.statuses)}; ledger digests equal the raw ones: ${digestsAgree ? 'yes' : 'NO'}`);
   console.log(`  ${describeThreads(threads)}`);
+  console.log(`  ${describeCpuPer(threads, (FILES * FILE_BYTES) / 1024 / 1024, 'MB')}`);
   report(result);
   results.push({ name: '(d) upload ≥ 70 % of raw SM3', met: ratio >= 0.7 }, { name: '(d) uploads ok, digests agree', met: result.failed === 0 && digestsAgree });
 }

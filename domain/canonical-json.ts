@@ -63,6 +63,54 @@ function assertJsonData(value: unknown, path: string, ancestors: Set<object>): v
   ancestors.delete(value);
 }
 
+/** Nesting beyond which the fast path hands over to the checked one (which finds cycles). */
+const FAST_DEPTH = 512;
+
+/**
+ * RFC 8785 text of plain JSON data in one pass, or undefined at the first thing that is not plain
+ * JSON data (or past {@link FAST_DEPTH}) — the caller then finds and names it. Strings and
+ * numbers are serialised by `JSON.stringify`, which is RFC 8785's definition for both; property
+ * names are sorted by UTF-16 code units (the default sort).
+ */
+function fastCanonical(value: unknown, depth: number): string | undefined {
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      return Number.isFinite(value) ? JSON.stringify(value) : undefined;
+    case 'string':
+      return LONE_SURROGATE.test(value) ? undefined : JSON.stringify(value);
+    case 'object':
+      break;
+    default:
+      return undefined;
+  }
+  if (value === null) return 'null';
+  if (depth > FAST_DEPTH) return undefined;
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let i = 0; i < value.length; i++) {
+      const item = fastCanonical(value[i], depth + 1);
+      if (item === undefined) return undefined;
+      text += i === 0 ? item : `,${item}`;
+    }
+    return `${text}]`;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  if (Object.getOwnPropertySymbols(value).length > 0) return undefined;
+  const keys = Object.keys(value).sort();
+  let text = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (LONE_SURROGATE.test(key)) return undefined;
+    const item = fastCanonical((value as Record<string, unknown>)[key], depth + 1);
+    if (item === undefined) return undefined;
+    text += `${i === 0 ? '' : ','}${JSON.stringify(key)}:${item}`;
+  }
+  return `${text}}`;
+}
+
 /**
  * The RFC 8785 canonical JSON text of `value`: properties sorted by UTF-16 code units, no
  * whitespace, ECMAScript number formatting, minimal string escaping.
@@ -72,6 +120,9 @@ function assertJsonData(value: unknown, path: string, ancestors: Set<object>): v
  * @example canonicalJson({ b: [1e30, 4.50], a: 'x' }) // '{"a":"x","b":[1e+30,4.5]}'
  */
 export function canonicalJson(value: unknown): string {
+  const fast = fastCanonical(value, 0);
+  if (fast !== undefined) return fast;
+  // Not plain JSON data, or deeply nested: the checked path names what is wrong (or serialises it).
   assertJsonData(value, '$', new Set());
   const text = canonicalize(value);
   if (text === undefined) throw unsupported('$', 'a value without a JSON form');

@@ -11,8 +11,9 @@
  * - The root commits to the leaves, not to `size` on its own: whoever signs the root should sign
  *   the batch size beside it if it matters.
  */
+import { createHash } from 'node:crypto';
 import { CodedError } from './coded-error';
-import { parseDigest, sm3 } from './digest';
+import { parseDigest } from './digest';
 
 const LEAF_PREFIX = Buffer.from([0x00]);
 const NODE_PREFIX = Buffer.from([0x01]);
@@ -42,11 +43,11 @@ function sm3Bytes(text: string): Buffer | undefined {
 }
 
 function hashLeaf(bytes: Buffer): Buffer {
-  return sm3(Buffer.concat([LEAF_PREFIX, bytes]));
+  return createHash('sm3').update(LEAF_PREFIX).update(bytes).digest();
 }
 
 function hashNode(left: Buffer, right: Buffer): Buffer {
-  return sm3(Buffer.concat([NODE_PREFIX, left, right]));
+  return createHash('sm3').update(NODE_PREFIX).update(left).update(right).digest();
 }
 
 function toDigest(hash: Buffer): string {
@@ -68,6 +69,8 @@ export class MerkleTree {
   readonly root: string;
   /** levels[0] are the leaf hashes, the last level holds only the root. */
   readonly #levels: Buffer[][];
+  /** `sm3:<hex>` of the nodes, made when a proof first needs them (each node once, not once per proof). */
+  readonly #texts: Array<Array<string | undefined>>;
 
   /** @throws CodedError `VALIDATION_FAILED` for an empty list or a leaf that is not an SM3 digest string. */
   constructor(leaves: readonly string[]) {
@@ -89,6 +92,7 @@ export class MerkleTree {
       level = next;
     }
     this.#levels = levels;
+    this.#texts = levels.map((level) => new Array<string | undefined>(level.length));
     this.size = leaves.length;
     this.root = toDigest(level[0] as Buffer);
   }
@@ -100,14 +104,24 @@ export class MerkleTree {
     }
     const path: MerkleProofStep[] = [];
     let i = index;
-    for (const level of this.#levels) {
+    for (const [depth, level] of this.#levels.entries()) {
       if (level.length === 1) break;
-      if (i % 2 === 1) path.push({ side: 'L', hash: toDigest(level[i - 1] as Buffer) });
-      else if (i + 1 < level.length) path.push({ side: 'R', hash: toDigest(level[i + 1] as Buffer) });
+      if (i % 2 === 1) path.push({ side: 'L', hash: this.#text(depth, i - 1) });
+      else if (i + 1 < level.length) path.push({ side: 'R', hash: this.#text(depth, i + 1) });
       // else: last node of an odd level, promoted without a sibling
       i = Math.floor(i / 2);
     }
     return { index, size: this.size, path };
+  }
+
+  #text(depth: number, position: number): string {
+    const texts = this.#texts[depth] as Array<string | undefined>;
+    let text = texts[position];
+    if (text === undefined) {
+      text = toDigest((this.#levels[depth] as Buffer[])[position] as Buffer);
+      texts[position] = text;
+    }
+    return text;
   }
 
   /** Every leaf's proof, in leaf order. */
@@ -164,4 +178,118 @@ export function verifyMerkleProof(leaf: string, proof: MerkleProof, root: string
     count = Math.ceil(count / 2);
   }
   return step === path.length && hash.equals(rootBytes);
+}
+
+/** A node some proof has shown to lead to the root: its hash, and its text when a proof gave it. */
+interface KnownNode {
+  readonly hash: Buffer;
+  text: string | undefined;
+}
+
+/**
+ * Checks many inclusion proofs against one root and size — a batch's licenses, one transaction's
+ * worth — with the answers of {@link verifyMerkleProof}, but without rehashing what an earlier
+ * proof already showed: once a proof has led to the root, every node on its way and every sibling
+ * it named is known to be the tree's. A later proof is hashed only up to the first known node; its
+ * hash must be that node's, and its remaining steps must name exactly the known siblings above
+ * (compared as text). Proofs of neighbouring leaves share all but their lowest steps, so a run of
+ * n leaves costs about n leaf and n node hashes instead of n · log₂(size) of each.
+ *
+ * The answer for every proof of `size` leaves is the one `verifyMerkleProof` gives (up to SM3
+ * collisions): the same checks of shape, index, sides and path length, and a proof that names any
+ * other sibling than the tree's, or whose leaf is not the tree's, fails. A proof stating another
+ * size fails. A failed proof teaches the checker nothing.
+ * @example
+ * const checker = new MerkleProofChecker(batch.root, batch.size);
+ * for (const item of items) if (!checker.verify(item.docDigest, item.proof)) refuse(item);
+ */
+export class MerkleProofChecker {
+  readonly size: number;
+  readonly #root: Buffer | undefined;
+  /** known[level] maps a position to its node. */
+  readonly #known: Array<Map<number, KnownNode>> = [];
+
+  /** An unusable root or size makes every proof fail (as with `verifyMerkleProof`). */
+  constructor(root: string, size: number) {
+    this.#root = sm3Bytes(root);
+    this.size = size;
+  }
+
+  /** True when `proof` shows that `leaf` is leaf `proof.index` of this root's tree of `size` leaves. Never throws. */
+  verify(leaf: string, proof: MerkleProof): boolean {
+    const bytes = sm3Bytes(leaf);
+    if (!bytes || !this.#root || typeof proof !== 'object' || proof === null) return false;
+    const { index, size, path } = proof;
+    if (size !== this.size || !Number.isSafeInteger(size) || size < 1 || !Number.isSafeInteger(index) || index < 0 || index >= size) {
+      return false;
+    }
+    if (!Array.isArray(path)) return false;
+    // Nodes met on the way, and siblings named, recorded only if the proof holds.
+    const learnt: Array<[level: number, position: number, node: KnownNode]> = [];
+    let hash = hashLeaf(bytes);
+    let i = index;
+    let count = size;
+    let step = 0;
+    let level = 0;
+    while (count > 1) {
+      const known = this.#known[level]?.get(i);
+      if (known) {
+        if (!known.hash.equals(hash) || !this.#restIsKnown(path, step, level, i, count)) return false;
+        this.#learn(learnt);
+        return true;
+      }
+      learnt.push([level, i, { hash, text: undefined }]);
+      const promoted = i % 2 === 0 && i + 1 >= count;
+      if (!promoted) {
+        const entry: unknown = path[step++];
+        if (typeof entry !== 'object' || entry === null) return false;
+        const { side, hash: siblingText } = entry as Partial<MerkleProofStep>;
+        const sibling = typeof siblingText === 'string' ? sm3Bytes(siblingText) : undefined;
+        if (!sibling || side !== (i % 2 === 1 ? 'L' : 'R')) return false;
+        learnt.push([level, i ^ 1, { hash: sibling, text: siblingText }]);
+        hash = side === 'L' ? hashNode(sibling, hash) : hashNode(hash, sibling);
+      }
+      i = Math.floor(i / 2);
+      count = Math.ceil(count / 2);
+      level++;
+    }
+    if (step !== path.length || !hash.equals(this.#root)) return false;
+    this.#learn(learnt);
+    return true;
+  }
+
+  /** The steps from `step` on, from node (`level`, `i`) up, name exactly the known siblings. */
+  #restIsKnown(path: readonly unknown[], step: number, level: number, i: number, count: number): boolean {
+    while (count > 1) {
+      if (!(i % 2 === 0 && i + 1 >= count)) {
+        const entry: unknown = path[step++];
+        if (typeof entry !== 'object' || entry === null) return false;
+        const { side, hash: text } = entry as Partial<MerkleProofStep>;
+        const sibling = this.#known[level]?.get(i ^ 1);
+        if (!sibling || typeof text !== 'string' || side !== (i % 2 === 1 ? 'L' : 'R')) return false;
+        if (sibling.text === undefined) {
+          const bytes = sm3Bytes(text);
+          if (!bytes || !bytes.equals(sibling.hash)) return false;
+          sibling.text = text;
+        } else if (sibling.text !== text) {
+          return false;
+        }
+      }
+      i = Math.floor(i / 2);
+      count = Math.ceil(count / 2);
+      level++;
+    }
+    return step === path.length;
+  }
+
+  #learn(learnt: ReadonlyArray<[number, number, KnownNode]>): void {
+    for (const [level, position, node] of learnt) {
+      let nodes = this.#known[level];
+      if (!nodes) {
+        nodes = new Map();
+        this.#known[level] = nodes;
+      }
+      if (!nodes.has(position)) nodes.set(position, node);
+    }
+  }
 }

@@ -65,6 +65,9 @@ function saveState(path: string, state: ImportState): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/** Longest a batch request may take (10 000 licenses sealed and anchored) before it is retried. */
+const BATCH_REQUEST_TIMEOUT_MS = 10 * 60_000;
+
 async function post(url: string, token: string, key: string, body: string): Promise<{ status: number; json: unknown }> {
   for (let attempt = 0; ; attempt++) {
     let status = 0;
@@ -73,12 +76,14 @@ async function post(url: string, token: string, key: string, body: string): Prom
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
         body,
+        // A gateway that never answers is retried (same Idempotency-Key), not waited for forever.
+        signal: AbortSignal.timeout(BATCH_REQUEST_TIMEOUT_MS),
       });
       status = response.status;
       const json: unknown = await response.json().catch(() => undefined);
       if (status !== 429 && status < 500) return { status, json };
     } catch {
-      // network error: retried like a 503
+      // network error or timeout: retried like a 503
     }
     if (attempt >= 7) throw new Error(`batch request failed after ${attempt + 1} attempts (last status ${status || 'network error'})`);
     await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 10_000)));

@@ -12,11 +12,13 @@ import { createApp } from '../service/create-app';
 import { IdempotencyStore, idempotencyPlugin } from '../service/idempotency';
 import { principalPlugin, type PrincipalRegistry } from '../service/principal';
 import { FieldsSchemaStore } from './fields-schema-store';
+import { IssuingCache } from './issuing-cache';
 import { LicenseStore } from './license-store';
 import { ledgerRoutes } from './routes/ledger';
 import { licenseRoutes } from './routes/licenses';
 import { registryRoutes } from './routes/registry';
 import { sealRoutes } from './routes/seals';
+import { SignerPool } from '../seal/signer-pool';
 import { SealKeyring } from './seal-keyring';
 import { openFsMaterialStore, type MaterialStore } from './material-store';
 import { ResolutionOutbox } from './resolution-outbox';
@@ -36,6 +38,10 @@ export interface GatewayOptions {
   readonly publicVerifierUrl: string;
   readonly maxUploadBytes: number;
   readonly logger?: boolean | Record<string, unknown>;
+  /** Requests per minute per principal, or per address when anonymous (default: very high). */
+  readonly rateLimitPerMinute?: number;
+  /** State-changing requests in flight at once before `503 OVERLOADED` (default 256). */
+  readonly maxInflightSubmits?: number;
   /** The organisations' seals and signers (default: opened from `<dataDir>/seals`). */
   readonly sealKeyring?: SealKeyring;
   /** Fields schemas to hold from the start (e.g. the demo license types'). */
@@ -54,6 +60,8 @@ export interface GatewayContext {
   readonly materials: MaterialStore;
   /** Dispute resolutions still to be recorded on the ledger. */
   readonly resolutions: ResolutionOutbox;
+  /** Seal, organisation and type answers issuance reuses for a few seconds. */
+  readonly issuing: IssuingCache;
 }
 
 declare module 'fastify' {
@@ -69,12 +77,20 @@ export async function createGatewayApp(options: GatewayOptions): Promise<Fastify
     description: 'Issuance, lifecycle, materials, consent, disputes and seals (api.md, Gateway).',
     ledger: options.ledger,
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    ...(options.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: options.rateLimitPerMinute } : {}),
+    ...(options.maxInflightSubmits !== undefined ? { maxInflightSubmits: options.maxInflightSubmits } : {}),
   });
   mkdirSync(options.dataDir, { recursive: true });
   const idempotency = new IdempotencyStore(join(options.dataDir, 'idempotency'));
   await idempotency.open();
   app.addHook('onClose', async () => idempotency.close());
-  const keyring = options.sealKeyring ?? (await SealKeyring.open(options.dataDir));
+  let keyring = options.sealKeyring;
+  if (!keyring) {
+    // The gateway's own keyring signs on worker threads, ended with the gateway.
+    const pool = new SignerPool();
+    app.addHook('onClose', async () => pool.close());
+    keyring = await SealKeyring.open(options.dataDir, { signerFactory: (certificate, key) => pool.signer(certificate, key) });
+  }
   const schemas = new FieldsSchemaStore(join(options.dataDir, 'schemas'));
   for (const schema of options.fieldsSchemas ?? []) await schemas.put(schema);
   const licenses = new LicenseStore(join(options.dataDir, 'licenses'));
@@ -84,7 +100,7 @@ export async function createGatewayApp(options: GatewayOptions): Promise<Fastify
   const resolutions = new ResolutionOutbox(join(options.dataDir, 'resolution-outbox'));
   await resolutions.open();
   app.addHook('onClose', async () => resolutions.close());
-  app.decorate('lc', { options, idempotency, keyring, schemas, licenses, materials, resolutions });
+  app.decorate('lc', { options, idempotency, keyring, schemas, licenses, materials, resolutions, issuing: new IssuingCache() });
 
   await app.register(principalPlugin, { registry: options.principals });
   await app.register(idempotencyPlugin, { store: idempotency });

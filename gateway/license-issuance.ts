@@ -30,7 +30,7 @@ import {
 import { makeLicenseIdentifier, nextVersionIdentifier, parseLicenseIdentifier } from '../domain/license-identifier';
 import { EndorseError } from '../ledger/errors';
 import { signPkcs7, signWithSeal } from '../seal';
-import { evaluate, submit } from '../service/ledger-calls';
+import { evaluate, submit, withLedgerDeadline } from '../service/ledger-calls';
 import { ProblemError, type FieldError } from '../service/problem';
 import type { Principal } from '../service/principal';
 import type { KeyringSeal } from './seal-keyring';
@@ -185,13 +185,46 @@ export async function readLedger<T>(principal: Principal, transaction: string, .
   }
 }
 
-/** The caller's organisation and the license type, from the ledger (the chaincode decides who may read). */
-export async function issuingContext(principal: Principal, typeCode: string): Promise<IssuingContext> {
+/** Which cached answers an issuance attempt used: the oldest one's time (see IssuingCache). */
+export interface UsedAnswers {
+  oldest: number;
+}
+
+/**
+ * The caller's organisation and the license type, from the ledger (the chaincode decides who may
+ * read), as recently asked ({@link IssuingCache}).
+ */
+export async function issuingContext(app: FastifyInstance, principal: Principal, typeCode: string, used?: UsedAnswers): Promise<IssuingContext> {
+  const cache = app.lc.issuing;
   const [org, type] = await Promise.all([
-    evaluate<IssuingContext['org']>(principal, 'registry:GetOrganisation', principal.mspId),
-    evaluate<IssuingContext['type']>(principal, 'registry:GetLicenseType', typeCode),
+    cache.get(principal, 'org', () => evaluate<IssuingContext['org']>(principal, 'registry:GetOrganisation', principal.mspId), used),
+    cache.get(principal, `type:${typeCode}`, () => evaluate<IssuingContext['type']>(principal, 'registry:GetLicenseType', typeCode), used),
   ]);
   return { org, type };
+}
+
+/** Refusals that a cached answer may have caused: the seal, the type, the organisation. */
+function mayBeStale(error: unknown): boolean {
+  if (error instanceof EndorseError) return !['CONFLICT', 'VALIDATION_FAILED', 'LICENSE_STATE', 'DISPUTE_STATE'].includes(error.code);
+  return error instanceof CodedError && error.code === 'INVALID_HOLDER_CODE';
+}
+
+/**
+ * Runs an issuance attempt. When it is refused for a reason a cached ledger answer may explain,
+ * the principal's answers are dropped, and the attempt is made once more with fresh ones if it
+ * used an answer older than itself.
+ */
+async function withFreshAnswers<T>(app: FastifyInstance, principal: Principal, attempt: (used: UsedAnswers) => Promise<T>): Promise<T> {
+  const started = app.lc.issuing.now();
+  const used: UsedAnswers = { oldest: Number.POSITIVE_INFINITY };
+  try {
+    return await attempt(used);
+  } catch (error) {
+    if (!mayBeStale(error)) throw error;
+    app.lc.issuing.forget(principal);
+    if (used.oldest >= started) throw error;
+    return attempt({ oldest: Number.POSITIVE_INFINITY });
+  }
 }
 
 function isCalendarDate(text: string): boolean {
@@ -311,9 +344,14 @@ export function prepareLicense(app: FastifyInstance, context: IssuingContext, in
  * whose signer this gateway holds (asked of the ledger: `seal:CheckSeal`). When there is none, the
  * chaincode is asked (a simulated `license:IssueBatch`, never committed) why an issuance would be
  * refused — `FORBIDDEN` for a caller who may not issue, `SEAL_NOT_AUTHORIZED` otherwise — so the
- * refusal is the chaincode's.
+ * refusal is the chaincode's. The answer is kept briefly ({@link IssuingCache}): the chaincode
+ * checks the seal again at submit.
  */
-export async function resolveSeal(app: FastifyInstance, principal: Principal): Promise<KeyringSeal> {
+export function resolveSeal(app: FastifyInstance, principal: Principal, used?: UsedAnswers): Promise<KeyringSeal> {
+  return app.lc.issuing.get(principal, 'seal', () => findSeal(app, principal), used);
+}
+
+async function findSeal(app: FastifyInstance, principal: Principal): Promise<KeyringSeal> {
   const at = new Date().toISOString();
   const held = app.lc.keyring.seals(principal.mspId).filter((s) => s.signer !== undefined);
   for (const seal of held) {
@@ -345,14 +383,24 @@ export async function resolveSeal(app: FastifyInstance, principal: Principal): P
   throw new ProblemError('SEAL_NOT_AUTHORIZED', `this gateway holds no signer of an active seal of ${principal.mspId} that ${principal.name} is authorised to sign with`);
 }
 
-/** A seal signature (base64) over a 32-byte SM3 digest: SES_Signature or detached PKCS#7. */
+/**
+ * A seal signature (base64) over a 32-byte SM3 digest: SES_Signature or detached PKCS#7. A signer
+ * that fails (a device, a signing thread that stopped) is `UPSTREAM_UNAVAILABLE`, with the cause logged.
+ */
 async function signDigest(seal: KeyringSeal, digest: Uint8Array, propertyInfo: string): Promise<string> {
   if (!seal.signer) throw new ProblemError('SEAL_NOT_AUTHORIZED', `this gateway holds no signer for seal ${seal.sealId}`);
-  const signature =
-    seal.format === 'GBT38540'
-      ? await signWithSeal({ seal: seal.sealBytes, signer: seal.signer, digest, propertyInfo })
-      : await signPkcs7({ signer: seal.signer, digest });
-  return Buffer.from(signature).toString('base64');
+  try {
+    const signature =
+      seal.format === 'GBT38540'
+        ? await signWithSeal({ seal: seal.sealBytes, signer: seal.signer, digest, propertyInfo })
+        : await signPkcs7({ signer: seal.signer, digest });
+    return Buffer.from(signature).toString('base64');
+  } catch (error) {
+    if (error instanceof CodedError && error.code === 'SEAL_SIGNER_FAILED') {
+      throw new ProblemError('UPSTREAM_UNAVAILABLE', `the signer of seal ${seal.sealId} failed; try again`, { cause: error });
+    }
+    throw error;
+  }
 }
 
 /** Signs `content` (e.g. a batch manifest's canonical bytes) with a seal: the signature covers SM3(content). */
@@ -398,7 +446,7 @@ async function existingAnswer(app: FastifyInstance, principal: Principal, sealed
   // History is newest first: the oldest entry is the transaction that created the license.
   const history = await evaluate<Array<{ txId: string }>>(principal, 'license:GetLicenseHistory', identifier);
   const txId = history[history.length - 1]?.txId ?? record.lastChange.txId;
-  const tx = (await app.lc.options.ledger.getTransaction(txId)) as { blockNumber?: number } | undefined;
+  const tx = (await withLedgerDeadline(app.lc.options.ledger.getTransaction(txId), `transaction ${txId}`)) as { blockNumber?: number } | undefined;
   const blockNumber = tx?.blockNumber ?? -1;
   await app.lc.licenses.put({ sealed, txId, blockNumber });
   return answer(app, sealed, txId, blockNumber, true);
@@ -411,8 +459,12 @@ async function existingAnswer(app: FastifyInstance, principal: Principal, sealed
  * for its refusals); `CONFLICT` when the identifier exists with another document.
  */
 export async function issueLicense(app: FastifyInstance, principal: Principal, input: LicenseInput): Promise<IssuedLicense> {
-  const seal = await resolveSeal(app, principal);
-  const context = await issuingContext(principal, input.typeCode);
+  return withFreshAnswers(app, principal, (used) => issueOnce(app, principal, input, used));
+}
+
+async function issueOnce(app: FastifyInstance, principal: Principal, input: LicenseInput, used: UsedAnswers): Promise<IssuedLicense> {
+  const seal = await resolveSeal(app, principal, used);
+  const context = await issuingContext(app, principal, input.typeCode, used);
   const prepared = prepareLicense(app, context, input);
   const sealed = await sealDocument(principal, seal, prepared);
   try {
@@ -452,7 +504,11 @@ function mergeFields(previous: Readonly<Record<string, unknown>>, changes: Reado
  */
 export async function issueNewVersion(app: FastifyInstance, principal: Principal, identifier: string, request: NewVersionRequest): Promise<IssuedLicense> {
   parseLicenseIdentifier(identifier);
-  const seal = await resolveSeal(app, principal);
+  return withFreshAnswers(app, principal, (used) => newVersionOnce(app, principal, identifier, request, used));
+}
+
+async function newVersionOnce(app: FastifyInstance, principal: Principal, identifier: string, request: NewVersionRequest, used: UsedAnswers): Promise<IssuedLicense> {
+  const seal = await resolveSeal(app, principal, used);
   const stored = await app.lc.licenses.get(identifier);
   if (!stored) {
     // Let the ledger say whether the license exists and is the caller's before saying we lack it.
@@ -460,7 +516,7 @@ export async function issueNewVersion(app: FastifyInstance, principal: Principal
     throw new ProblemError('NOT_FOUND', `the document of license ${identifier} is not held by this gateway`);
   }
   const previous = stored.sealed.document;
-  const context = await issuingContext(principal, previous.typeCode);
+  const context = await issuingContext(app, principal, previous.typeCode, used);
   const { changes } = request;
   const holder = changes.holder ?? { name: previous.holderName, codeType: previous.holderCodeType, code: previous.holderCode };
   const prepared = prepareDocument(

@@ -3,9 +3,10 @@
  *
  * Consumers depend on {@link MaterialStore}; {@link FsMaterialStore} is the default: a blob lives
  * at `<root>/ab/cdef…` (the SM3 hex split after two characters, so no folder grows too large).
- * An upload is streamed to a temporary file while it is hashed — never held whole in memory —,
- * fsynced, and only then renamed into place, so a blob at its address is always whole and its
- * name is its digest. A refused or failed upload leaves nothing behind.
+ * An upload is streamed to a temporary file while it is hashed — never held whole in memory, the
+ * writes of earlier blocks overlapping the hashing of later ones —, fsynced, and only then renamed
+ * into place, so a blob at its address is always whole and its name is its digest. A refused or
+ * failed upload leaves nothing behind.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -84,6 +85,76 @@ async function syncDirectory(path: string): Promise<void> {
   }
 }
 
+/** Bytes gathered before one write: 1 MiB. */
+const WRITE_BLOCK_BYTES = 1024 * 1024;
+/** Blocks being written at once, while the next ones are hashed. */
+const WRITES_IN_FLIGHT = 4;
+
+/**
+ * Writes a stream's chunks to a file in blocks of {@link WRITE_BLOCK_BYTES} (one `pwritev` each, no
+ * copy), up to {@link WRITES_IN_FLIGHT} at a time at their own offsets: the caller hashes the next
+ * chunks on its thread while libuv's pool writes the previous ones, instead of waiting for every
+ * 64 KiB write in turn. The first failure is thrown from the next call.
+ */
+class BlockWriter {
+  readonly #handle: FileHandle;
+  readonly #inFlight = new Set<Promise<void>>();
+  #block: Buffer[] = [];
+  #blockBytes = 0;
+  #position = 0;
+  #failure: { error: unknown } | undefined;
+
+  constructor(handle: FileHandle) {
+    this.#handle = handle;
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    this.#check();
+    this.#block.push(chunk);
+    this.#blockBytes += chunk.length;
+    if (this.#blockBytes >= WRITE_BLOCK_BYTES) await this.#flush();
+  }
+
+  /** Writes what is gathered and waits for every write. */
+  async end(): Promise<void> {
+    await this.#flush();
+    await Promise.all(this.#inFlight);
+    this.#check();
+  }
+
+  /** Waits for the writes under way, ignoring failures (before closing the file after an error). */
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.#inFlight);
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#blockBytes === 0) return;
+    const block = this.#block;
+    const at = this.#position;
+    this.#position += this.#blockBytes;
+    this.#block = [];
+    this.#blockBytes = 0;
+    const written: Promise<void> = this.#handle.writev(block, at).then(
+      ({ bytesWritten }) => {
+        this.#inFlight.delete(written);
+        const expected = block.reduce((n, b) => n + b.length, 0);
+        if (bytesWritten !== expected) this.#failure ??= { error: new Error(`short write: ${bytesWritten} of ${expected} bytes`) };
+      },
+      (error: unknown) => {
+        this.#inFlight.delete(written);
+        this.#failure ??= { error };
+      },
+    );
+    this.#inFlight.add(written);
+    if (this.#inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(this.#inFlight);
+    this.#check();
+  }
+
+  #check(): void {
+    if (this.#failure) throw this.#failure.error;
+  }
+}
+
 /** The filesystem store. Call {@link FsMaterialStore.init} once before use. */
 export class FsMaterialStore implements MaterialStore {
   readonly #root: string;
@@ -128,6 +199,7 @@ export class FsMaterialStore implements MaterialStore {
       throw error;
     }
     const digester = createDigester('sm3');
+    const writer = new BlockWriter(handle);
     let size = 0;
     try {
       // The head is held back until inspected, so a refused type never reaches the disk.
@@ -135,7 +207,7 @@ export class FsMaterialStore implements MaterialStore {
       let headSize = 0;
       const write = async (chunk: Buffer): Promise<void> => {
         digester.update(chunk);
-        await handle.write(chunk);
+        await writer.write(chunk);
       };
       const release = async (): Promise<void> => {
         const held = Buffer.concat(head as Buffer[]);
@@ -156,8 +228,10 @@ export class FsMaterialStore implements MaterialStore {
         }
       }
       if (head) await release();
+      await writer.end();
       await handle.sync();
     } catch (error) {
+      await writer.settle();
       await handle.close().catch(() => undefined);
       await rm(temp, { force: true });
       throw error;

@@ -9,7 +9,7 @@
  */
 import Ajv from 'ajv';
 import type { FastifyRequest } from 'fastify';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, finished, type Readable } from 'node:stream';
 import { ProblemError, type FieldError } from '../service/problem';
 import type { MaterialStore, StagedBlob } from './material-store';
 import { SNIFF_BYTES, checkMediaType } from './media-type';
@@ -49,6 +49,13 @@ const validateFields = new Ajv({ allErrors: true, coerceTypes: false, removeAddi
 
 /** The file part's name. */
 export const FILE_FIELD = 'file';
+
+/** The whole multipart body, for the OpenAPI document: the fields, then one non-empty file. */
+export const UPLOAD_DOCUMENT_SCHEMA = {
+  ...FIELDS_SCHEMA,
+  required: [...FIELDS_SCHEMA.required, FILE_FIELD],
+  properties: { ...FIELDS_SCHEMA.properties, [FILE_FIELD]: { type: 'string', format: 'binary', minLength: 1, description: 'the material, last' } },
+} as const;
 
 function invalid(detail: string, errors?: FieldError[]): ProblemError {
   return new ProblemError('VALIDATION_FAILED', detail, errors ? { errors } : {});
@@ -141,9 +148,12 @@ async function stageFile(file: Readable & { truncated?: boolean }, store: Materi
   const tooLarge = (): ProblemError => new ProblemError('PAYLOAD_TOO_LARGE', `the file is larger than ${maxBytes} bytes`);
   file.once('limit', () => pass.destroy(tooLarge()));
   // `pipe` forwards neither errors nor an abort (the client went away): end the store's read too.
-  file.once('error', (error) => pass.destroy(error));
-  file.once('close', () => {
-    if (!file.readableEnded) pass.destroy(new ProblemError('MALFORMED_REQUEST', 'the upload ended before the file did'));
+  // `finished`, unlike 'error' and 'close' listeners, also reports what happened before it was
+  // called — a body already read in full (e.g. while an Idempotency-Key was looked up) may have
+  // failed the file part before this code saw it, and waiting for its events would hang.
+  finished(file, (error) => {
+    if (!error) return;
+    pass.destroy((error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' ? new ProblemError('MALFORMED_REQUEST', 'the upload ended before the file did') : error);
   });
   file.pipe(pass);
   const staged = await store.stage(pass, { maxBytes, inspect, inspectBytes: SNIFF_BYTES });

@@ -37,6 +37,7 @@ import {
   toPem,
   writePrivateFile,
   type CertifiedKey,
+  type SealPrivateKey,
   type SealSigner,
 } from '../seal';
 
@@ -100,6 +101,15 @@ export interface PrepareSealRequest {
    * signs with.
    */
   readonly signerCertificates?: readonly Uint8Array[];
+}
+
+export interface SealKeyringOptions {
+  /**
+   * Makes the signer of a software key the keyring holds (a seal's signer key, generated or read
+   * from `signer.key`). Default: {@link newSoftwareSigner}, signing on the calling thread; a
+   * `SignerPool`'s `signer` signs on worker threads (what the services use).
+   */
+  readonly signerFactory?: (certificate: Uint8Array, privateKey: SealPrivateKey) => SealSigner;
 }
 
 interface OrgPki {
@@ -173,14 +183,16 @@ export class SealKeyring {
   readonly #seals = new Map<string, KeyringSeal>();
   /** Serialises PKI creation per organisation. */
   readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #newSigner: (certificate: Uint8Array, privateKey: SealPrivateKey) => SealSigner;
 
-  private constructor(root: string) {
+  private constructor(root: string, options: Readonly<SealKeyringOptions>) {
     this.root = root;
+    this.#newSigner = options.signerFactory ?? newSoftwareSigner;
   }
 
   /** Loads every organisation's PKI and seals under `<dataDir>/seals`. */
-  static async open(dataDir: string): Promise<SealKeyring> {
-    const keyring = new SealKeyring(sealsDir(dataDir));
+  static async open(dataDir: string, options: Readonly<SealKeyringOptions> = {}): Promise<SealKeyring> {
+    const keyring = new SealKeyring(sealsDir(dataDir), options);
     mkdirSync(join(keyring.root, TRUST_DIR), { recursive: true, mode: 0o700 });
     for (const mspId of readdirSync(keyring.root)) {
       if (mspId === TRUST_DIR || !MSP_ID.test(mspId)) continue;
@@ -239,7 +251,7 @@ export class SealKeyring {
         notAfter: request.validEnd,
       });
       signerCertificates = [certified.certificate];
-      signer = newSoftwareSigner(certified.certificate, certified.privateKey);
+      signer = this.#newSigner(certified.certificate, certified.privateKey);
       signerKeyPem = exportPrivateKeyPem(certified.privateKey);
     }
     const algorithm = request.format === 'GBT38540' ? 'SM2' : 'RSA';
@@ -395,7 +407,7 @@ export class SealKeyring {
       const signerCert = existsSync(join(dir, 'signer.pem')) ? fromPem(readFileSync(join(dir, 'signer.pem'), 'utf8'), 'CERTIFICATE')[0] : undefined;
       const signer =
         signerCert && existsSync(join(dir, 'signer.key'))
-          ? newSoftwareSigner(signerCert, importPrivateKeyPem(readFileSync(join(dir, 'signer.key'), 'utf8')))
+          ? this.#newSigner(signerCert, importPrivateKeyPem(readFileSync(join(dir, 'signer.key'), 'utf8')))
           : undefined;
       this.#seals.set(meta.sealId, { ...meta, sealBytes, signerCertificates, signer });
     }

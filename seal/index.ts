@@ -48,7 +48,7 @@ export {
   type CertificateOptions,
 } from './certificates';
 export { parseCertificate, certificateFingerprint, type CertificateInfo, type CertificatePublicKey } from './x509';
-export { validateChain, type ChainOptions, type ChainResult } from './chain';
+export { validateChain, buildChain, judgeChainAt, type ChainOptions, type ChainResult } from './chain';
 export {
   decodeSeal,
   decodeSignature,
@@ -64,6 +64,7 @@ export {
   type SesExtData,
 } from './asn1';
 export { newSoftwareSigner, keyMatchesCertificate, type SealSigner } from './signer';
+export { SignerPool, type SignerPoolOptions } from './signer-pool';
 export { makeSeal, DEFAULT_VENDOR_ID, type MakeSealOptions, type SealPicture } from './seal-maker';
 export { signWithSeal, documentDigest, type SignWithSealOptions, type DocumentInput } from './ses-signature';
 export { signPkcs7, decodePkcs7, type SignPkcs7Options, type DecodedPkcs7 } from './pkcs7';
@@ -79,4 +80,5 @@ export {
   type SealSignatureFacts,
   type SignerFacts,
 } from './verify';
+export { SealVerifyCache, type SealVerifyCacheOptions, type SealVerifyCacheStats } from './verify-cache';
 export { run, SEAL_USAGE, type CliIo } from './cli';

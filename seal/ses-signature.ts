@@ -1,9 +1,9 @@
 /**
  * Signing with a seal (签章): a GB/T 38540 `SES_Signature` over a document's SM3 digest.
  */
-import { decodeSeal, encodeSignature, encodeTbsSign, type SesExtData } from './asn1';
+import { decodeSeal, encodeSignature, encodeTbsSign, type DecodedSeal, type SesExtData } from './asn1';
 import { sealError } from './codes';
-import { sm3, wholeSeconds } from './internal';
+import { sameBytes, sm3, wholeSeconds } from './internal';
 import { OID } from './oids';
 import { callSigner, type SealSigner } from './signer';
 import { signerListedInSeal } from './seal-facts';
@@ -39,7 +39,8 @@ export type SignWithSealOptions = DocumentInput & {
 /**
  * Produces a v4 SES_Signature (DER). Throws `SEAL_MALFORMED` for an unreadable seal,
  * `SEAL_INVALID_ARGUMENT` when the seal cannot be used by this signer at this time, and
- * `SEAL_SIGNER_FAILED` when the signer's output does not verify.
+ * `SEAL_SIGNER_FAILED` when the signer fails or its output does not verify (checked here, or by
+ * the signer itself when it says so: `SealSigner.checksOwnSignatures`).
  *
  * @example
  * ```ts
@@ -48,7 +49,7 @@ export type SignWithSealOptions = DocumentInput & {
  */
 export async function signWithSeal(options: SignWithSealOptions): Promise<Uint8Array> {
   const digest = resolveDigest(options);
-  const seal = decodeSeal(options.seal);
+  const seal = decodedSeal(options.seal);
   const signerCert = parseCertificate(options.signer.certificate, 'signer certificate');
   if (options.signer.algorithm !== 'SM2' || signerCert.publicKey.algorithm !== 'SM2') {
     throw sealError('SEAL_INVALID_ARGUMENT', 'GB/T 38540 signatures need an SM2 signer; use signPkcs7 for RSA');
@@ -74,10 +75,26 @@ export async function signWithSeal(options: SignWithSealOptions): Promise<Uint8A
     ...(options.extDatas ? { extDatas: options.extDatas } : {}),
   });
   const signature = await callSigner(options.signer, tbsDer);
-  if (!sm2Verify(tbsDer, signature, signerCert.publicKey.point)) {
+  if (!options.signer.checksOwnSignatures && !sm2Verify(tbsDer, signature, signerCert.publicKey.point)) {
     throw sealError('SEAL_SIGNER_FAILED', "the signer's signature does not verify with its certificate");
   }
   return encodeSignature(tbsDer, signerCert.der, OID.sm3WithSm2, signature);
+}
+
+/**
+ * Decoded seals by the byte array they were decoded from: a signer passes the same SESeal bytes
+ * on every signature (the gateway's keyring does), and decoding it (certificates, picture) cost
+ * more than the rest of the encoding. A hit is used only while the array still holds the bytes
+ * that were decoded (they are compared), so a caller that reuses an array for another seal is safe.
+ */
+const decodedSeals = new WeakMap<Uint8Array, DecodedSeal>();
+
+function decodedSeal(der: Uint8Array): DecodedSeal {
+  const cached = decodedSeals.get(der);
+  if (cached && sameBytes(cached.der, der)) return cached;
+  const seal = decodeSeal(der);
+  decodedSeals.set(der, seal);
+  return seal;
 }
 
 /** The 32-byte SM3 document digest from content or digest; exactly one must be given. */

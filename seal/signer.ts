@@ -1,7 +1,9 @@
 /**
  * The signing strategy: whoever holds a seal maker's or signer's private key — this process, a
  * USBKey / HSM (SKF, SDF) or a signing server — implements {@link SealSigner}. Seal making and
- * document signing only ever call `sign`, then check the result against `certificate`.
+ * document signing only ever call `sign`, then check the result against `certificate` (unless the
+ * signer checks it itself). {@link newSoftwareSigner} signs on the calling thread;
+ * `SignerPool` (signer-pool.ts) on worker threads.
  */
 import { createPublicKey, sign as nodeSign } from 'node:crypto';
 import { sealError } from './codes';
@@ -27,6 +29,11 @@ export interface SealSigner {
   /** DER X.509 certificate of the signing key. */
   readonly certificate: Uint8Array;
   readonly algorithm: SealAlgorithm;
+  /**
+   * True when `sign` itself checks each signature against `certificate` before answering (a
+   * `SignerPool` signer does, on its worker thread): seal signing then skips its own check.
+   */
+  readonly checksOwnSignatures?: boolean;
   sign(tbs: Uint8Array): Promise<Uint8Array>;
 }
 

@@ -2,11 +2,23 @@
  * A durable map of JSON records on LevelDB — what the services keep beside the ledger
  * (idempotent answers, sealed documents, pending dispute resolutions). Every write is synced:
  * once a put resolves, the record survives a crash.
+ *
+ * Writes made in the same turn of the event loop (requests answered by one ledger block, say) go
+ * to LevelDB as one synced batch, in the order they were made: one fsync for all of them, and
+ * each resolves when that batch is durable (or rejects with its failure).
  */
 import { Level } from 'level';
 
+type Write = { readonly type: 'put'; readonly key: string; readonly value: string } | { readonly type: 'del'; readonly key: string };
+
+interface Group {
+  readonly writes: Write[];
+  readonly done: Promise<void>;
+}
+
 export class JsonStore<T> {
   readonly #db: Level<string, string>;
+  #group: Group | undefined;
 
   /** @param path folder of the LevelDB database (created on open). */
   constructor(path: string) {
@@ -17,7 +29,9 @@ export class JsonStore<T> {
     return this.#db.open();
   }
 
-  close(): Promise<void> {
+  /** Closes the database once the writes already made are durable. */
+  async close(): Promise<void> {
+    await this.#group?.done.catch(() => undefined);
     return this.#db.close();
   }
 
@@ -26,21 +40,41 @@ export class JsonStore<T> {
     return value === undefined ? undefined : (JSON.parse(value) as T);
   }
 
+  /** Several records in one read, in the order of `keys` (undefined where absent). */
+  async getMany(keys: readonly string[]): Promise<Array<T | undefined>> {
+    if (keys.length === 0) return [];
+    const values = await this.#db.getMany([...keys]);
+    return values.map((value) => (value === undefined ? undefined : (JSON.parse(value) as T)));
+  }
+
   put(key: string, record: T): Promise<void> {
-    return this.#db.put(key, JSON.stringify(record), { sync: true });
+    return this.#write([{ type: 'put', key, value: JSON.stringify(record) }]);
   }
 
   /** Several records in one synced write. */
   async putMany(entries: ReadonlyArray<readonly [key: string, record: T]>): Promise<void> {
     if (entries.length === 0) return;
-    await this.#db.batch(
-      entries.map(([key, record]) => ({ type: 'put' as const, key, value: JSON.stringify(record) })),
-      { sync: true },
-    );
+    await this.#write(entries.map(([key, record]) => ({ type: 'put', key, value: JSON.stringify(record) })));
   }
 
   delete(key: string): Promise<void> {
-    return this.#db.del(key, { sync: true });
+    return this.#write([{ type: 'del', key }]);
+  }
+
+  /** Joins the writes of this turn of the event loop (see the module comment). */
+  #write(writes: readonly Write[]): Promise<void> {
+    let group = this.#group;
+    if (!group) {
+      const pending: Write[] = [];
+      const done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.#group = undefined;
+        return this.#db.batch(pending, { sync: true });
+      });
+      group = { writes: pending, done };
+      this.#group = group;
+    }
+    for (const write of writes) group.writes.push(write);
+    return group.done;
   }
 
   async values(): Promise<T[]> {
@@ -49,10 +83,10 @@ export class JsonStore<T> {
     return out;
   }
 
-  /** Number of records (a full scan: for tests and tools). */
-  async count(): Promise<number> {
+  /** Number of records, or of those whose key `include` accepts (a full scan: for tests and tools). */
+  async count(include?: (key: string) => boolean): Promise<number> {
     let n = 0;
-    for await (const _ of this.#db.keys()) n++;
+    for await (const key of this.#db.keys()) if (!include || include(key)) n++;
     return n;
   }
 }

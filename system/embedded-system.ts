@@ -11,10 +11,12 @@ import { SigningPool } from '../certs/signing-pool';
 import { contracts } from '../chaincode';
 import { createGatewayApp } from '../gateway/gateway-app';
 import { openMaterialDelivery } from '../gateway/material-delivery';
-import { SealKeyring, loadSealTrustRoots } from '../gateway/seal-keyring';
+import { SealKeyring, loadSealTrustRoots, sealsDir } from '../gateway/seal-keyring';
+import { SignerPool } from '../seal/signer-pool';
 import { EmbeddedLedger } from '../ledger/embedded';
 import { PrincipalRegistry, type Principal } from '../service/principal';
 import { FunctionMaterialSource } from '../verifier/material-source';
+import { folderTrust } from '../verifier/seal-signatures';
 import { createVerifierApp } from '../verifier/verifier-app';
 import type { SystemConfig } from './config';
 import { ensureDemoConsortium, type DemoMaterial } from './demo-consortium';
@@ -75,7 +77,10 @@ export async function startEmbeddedSystem(config: SystemConfig, options: StartOp
       byName.set(entry.name, principal);
     }
     await ensureDemoLedger(byName.get('admin') as Principal);
-    const sealKeyring = await SealKeyring.open(config.dataDir);
+    // Software seal keys sign on worker threads (one per core but one), off the event loop that runs the ledger.
+    const signerPool = new SignerPool();
+    closers.push(() => signerPool.close());
+    const sealKeyring = await SealKeyring.open(config.dataDir, { signerFactory: (certificate, key) => signerPool.signer(certificate, key) });
     await ensureDemoSeals(sealKeyring, byName, byName.get('admin') as Principal);
 
     const logger = options.logger ?? (config.logLevel === 'silent' ? false : { level: config.logLevel });
@@ -87,6 +92,8 @@ export async function startEmbeddedSystem(config: SystemConfig, options: StartOp
       publicVerifierUrl: config.publicVerifierUrl,
       maxUploadBytes: config.maxUploadBytes,
       logger,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      maxInflightSubmits: config.maxInflightSubmits,
       sealKeyring,
       fieldsSchemas: DEMO_LICENSE_TYPES.map((type) => type.fieldsSchema),
     });
@@ -99,11 +106,13 @@ export async function startEmbeddedSystem(config: SystemConfig, options: StartOp
       ledger,
       principals,
       publicPrincipal: byName.get('verifier') as Principal,
-      sealTrust: () => ({ trustedRoots: loadSealTrustRoots(config.dataDir) }),
+      sealTrust: folderTrust(join(sealsDir(config.dataDir), 'trust'), () => loadSealTrustRoots(config.dataDir)),
       materialSource: new FunctionMaterialSource((r) => openMaterialDelivery(gateway, r.grantee, r.materialId, r.receiptId)),
       dataDir: join(config.dataDir, 'verifier'),
       maxUploadBytes: config.maxUploadBytes,
       logger,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      maxInflightSubmits: config.maxInflightSubmits,
     });
     closers.unshift(() => verifier.close());
     if (options.listen ?? true) await verifier.listen({ host: config.verifier.host, port: config.verifier.port });

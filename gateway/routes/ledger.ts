@@ -4,6 +4,7 @@
  * chaincode rule guards them: the role is checked here, from the authenticated principal.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { withLedgerDeadline } from '../../service/ledger-calls';
 import { ProblemError } from '../../service/problem';
 import { requirePrincipal, type Principal } from '../../service/principal';
 
@@ -21,7 +22,7 @@ export async function ledgerRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/v1/ledger/info', { schema: { tags: ['ledger'], summary: 'Ledger height and current block hash (admin, auditor)' } }, async (request) => {
     requireLedgerReader(request);
-    return ledger.info();
+    return withLedgerDeadline(ledger.info(), 'ledger info');
   });
 
   app.get(
@@ -36,7 +37,7 @@ export async function ledgerRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       requireLedgerReader(request);
       const number = Number((request.params as { number: string }).number);
-      const block = await ledger.getBlock(number);
+      const block = await withLedgerDeadline(ledger.getBlock(number), `block ${number}`);
       if (block === undefined) throw new ProblemError('NOT_FOUND', `block ${number} does not exist`);
       return block;
     },
@@ -54,7 +55,7 @@ export async function ledgerRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       requireLedgerReader(request);
       const { txId } = request.params as { txId: string };
-      const transaction = await ledger.getTransaction(txId);
+      const transaction = await withLedgerDeadline(ledger.getTransaction(txId), `transaction ${txId}`);
       if (transaction === undefined) throw new ProblemError('NOT_FOUND', `transaction ${txId} does not exist`);
       return transaction;
     },

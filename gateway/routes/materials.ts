@@ -19,7 +19,7 @@ import { ProblemError } from '../../service/problem';
 import { holderRefOf } from '../holder-input';
 import { KeyedLock } from '../keyed-lock';
 import { openMaterialDelivery } from '../material-delivery';
-import { readMaterialUpload, uploadLimits } from '../material-upload';
+import { UPLOAD_DOCUMENT_SCHEMA, readMaterialUpload, uploadLimits } from '../material-upload';
 import { ID_PATTERN, MATERIAL_SCHEMA, MATERIAL_WRITE_SCHEMA } from './record-schemas';
 
 const MATERIAL_PARAMS = {
@@ -47,7 +47,7 @@ export async function materialRoutes(app: FastifyInstance): Promise<void> {
   app.post(
     '/v1/materials',
     {
-      config: { idempotencyFingerprint: 'handler' },
+      config: { idempotencyFingerprint: 'handler', multipart: UPLOAD_DOCUMENT_SCHEMA },
       schema: {
         tags: ['materials'],
         summary: 'Upload and register a material (portal, issuer)',

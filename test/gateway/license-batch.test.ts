@@ -148,4 +148,24 @@ t.test('a batch larger than one ledger transaction is recorded in chunks', async
   t.equal(progress.body.code, 'NOT_FOUND', 'by default, a batch of the caller organisation');
   const named = await ts.request('GET', `/v1/licenses/batch/${body.batchId}?issuer=AgencyAMSP`, { as: 'auditor' });
   t.match(named.body, { recorded: licenses.length, complete: true });
+
+  // The batch signature is stored once; every document reads back whole, from any chunk.
+  const roots = loadSealTrustRoots(ts.dataDir);
+  let signature: string | undefined;
+  for (const index of [0, LEDGER_BATCH_LIMIT - 1, LEDGER_BATCH_LIMIT, 2 * LEDGER_BATCH_LIMIT + 4]) {
+    const read = await ts.request('GET', `/v1/licenses/${encodeURIComponent(body.results[index].identifier)}`, { as: 'issuerA' });
+    t.equal(read.status, 200);
+    const sealed = read.body.document as SealedLicense;
+    t.match(sealed, { digest: String, seal: { format: 'GBT38540', sealId: String, signature: String, signerName: String, sealName: String } });
+    t.same(sealed.seal.batch?.manifest, { format: 'licensechain/batch@1', batchId: body.batchId, root: body.root, size: licenses.length });
+    t.equal(sealed.seal.batch?.proof.index, index);
+    t.equal(licenseDocumentDigest(sealed.document), sealed.digest);
+    t.ok(verifyMerkleProof(sealed.digest, sealed.seal.batch!.proof, body.root), `proof of ${index}`);
+    signature ??= sealed.seal.signature;
+    t.equal(sealed.seal.signature, signature, 'one signature for the batch');
+    t.ok(verifySealSignature({ signature: Buffer.from(sealed.seal.signature, 'base64'), content: batchManifestBytes(sealed.seal.batch!.manifest), trustedRoots: roots }).ok);
+  }
+  const ids = body.results.map((r: { identifier: string }) => r.identifier) as string[];
+  const stored = await ts.system.gateway.lc.licenses.getMany(ids);
+  t.equal(stored.filter((s) => s?.sealed.seal.signature === signature && s?.sealed.seal.batch?.manifest.root === body.root).length, licenses.length, 'getMany: all whole');
 });

@@ -3,7 +3,7 @@ import * as seal from '../../seal';
 import { check } from '../../seal/codes';
 
 t.test('public surface', async (t) => {
-  for (const name of ['createRootCa', 'issueCertificate', 'makeSeal', 'signWithSeal', 'signPkcs7', 'verifySealSignature', 'verifySeal', 'inspectSeal', 'newSoftwareSigner', 'sm2Sign', 'sm2Verify', 'importPrivateKeyPem', 'run'] as const) {
+  for (const name of ['createRootCa', 'issueCertificate', 'makeSeal', 'signWithSeal', 'signPkcs7', 'verifySealSignature', 'verifySeal', 'inspectSeal', 'newSoftwareSigner', 'sm2Sign', 'sm2Verify', 'importPrivateKeyPem', 'run', 'SealVerifyCache'] as const) {
     t.type(seal[name], 'function', name);
   }
 });
