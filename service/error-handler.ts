@@ -4,8 +4,11 @@
  * logged with their cause and answered without internals.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { LedgerError } from '../ledger/errors';
 import { CodedError } from '../domain/coded-error';
+import { multipartProblem } from './multipart-errors';
 import { PROBLEM_CONTENT_TYPE, PROBLEMS, ProblemError, problemFromLedger, type FieldError } from './problem';
 
 function fieldErrors(error: FastifyError): FieldError[] {
@@ -25,6 +28,8 @@ export function toProblemError(error: unknown): ProblemError {
   if (error instanceof CodedError) {
     return new ProblemError(error.code in PROBLEMS ? error.code : 'VALIDATION_FAILED', error.detail, { cause: error });
   }
+  const multipart = multipartProblem(error);
+  if (multipart) return multipart;
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     const errors = fieldErrors(fastifyError);
@@ -49,6 +54,8 @@ export function toProblemError(error: unknown): ProblemError {
     case 'FST_ERR_BAD_URL':
     case 'FST_ERR_ASYNC_CONSTRAINT':
       return new ProblemError('MALFORMED_REQUEST', 'the request URL is malformed');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ProblemError('URI_TOO_LONG', 'a path parameter is too long');
     case 'FST_ERR_RATE_LIMIT':
       return new ProblemError('RATE_LIMITED', fastifyError.message);
     default:
@@ -67,6 +74,29 @@ export function sendProblem(reply: FastifyReply, problem: ProblemError): Fastify
   for (const [name, value] of Object.entries(problem.headers)) void reply.header(name, value);
   if (problem.code === 'UNAUTHENTICATED') void reply.header('www-authenticate', 'Bearer');
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem.toProblem());
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP parser refuses before any request exists
+ * (headers over the size limit, a request not received in time, malformed HTTP) is answered as
+ * problem+json too, then the connection is closed.
+ */
+export function sendClientError(this: { log: { trace(o: object, m: string): void } }, error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const problem =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new ProblemError('REQUEST_TIMEOUT', 'the request was not received in time')
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? new ProblemError('HEADERS_TOO_LARGE', 'the request line and headers are larger than the server accepts')
+        : new ProblemError('MALFORMED_REQUEST', 'the request is not valid HTTP');
+  this.log.trace({ err: error }, 'client error');
+  if (socket.writable) {
+    const body = JSON.stringify(problem.toProblem());
+    socket.write(
+      `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 export function installProblemHandlers(app: FastifyInstance): void {

@@ -2,9 +2,12 @@
  * Idempotency-Key for state-changing POSTs (api.md): the first answer to a key is stored on disk
  * (LevelDB) and replayed for a retry with the same body — also after a restart; the same key with
  * another body is `IDEMPOTENCY_CONFLICT`; a retry while the first is still running is
- * `IDEMPOTENCY_IN_PROGRESS`. Keys are scoped to the principal and the route. Server faults (5xx)
- * are not stored, so a retry after a failure runs again — domain rules (unique license numbers,
- * material dedupe) keep such a retry from duplicating anything.
+ * `IDEMPOTENCY_IN_PROGRESS`. Keys are scoped to the principal and the route. Only successful
+ * answers (below 400) are stored: a server fault (5xx) may have left the work half done, and a
+ * refusal (4xx) did nothing at all, so a retry of either runs again — domain rules (unique license
+ * numbers, material dedupe) keep it from duplicating anything, and a refusal may not hold later (a
+ * license not yet in the state the request needs). Nor can a flood of refused requests fill the
+ * store.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -128,7 +131,7 @@ export const idempotencyPlugin = fp(async (app: FastifyInstance, options: { stor
 
   app.addHook('onSend', async (request, reply, payload) => {
     const claim = request.idempotency;
-    if (!claim || claim.fingerprint === undefined || claim.stored || reply.statusCode >= 500 || typeof payload !== 'string') return payload;
+    if (!claim || claim.fingerprint === undefined || claim.stored || reply.statusCode >= 400 || typeof payload !== 'string') return payload;
     await store.put(claim.key, {
       fingerprint: claim.fingerprint,
       status: reply.statusCode,

@@ -28,7 +28,11 @@ function decode<T>(bytes: Uint8Array): T {
   return (text === '' ? undefined : JSON.parse(text)) as T;
 }
 
-function deadline<T>(promise: Promise<T>, what: string, ms = LEDGER_DEADLINE_MS): Promise<T> {
+/**
+ * `promise`, or `LEDGER_UNAVAILABLE` after `ms`: for every call on the ledger, including the reads
+ * that bypass the chaincode (`info`, `getBlock`, `getTransaction`).
+ */
+export function withLedgerDeadline<T>(promise: Promise<T>, what: string, ms = LEDGER_DEADLINE_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     promise,
@@ -43,7 +47,7 @@ export async function submit<T>(app: FastifyInstance, principal: Principal, tran
   const started = performance.now();
   let outcome = 'ok';
   try {
-    const submitted = await deadline(principal.contract.submit(transaction, { arguments: encode(args) }), transaction);
+    const submitted = await withLedgerDeadline(principal.contract.submit(transaction, { arguments: encode(args) }), transaction);
     return { result: decode<T>(submitted.result), txId: submitted.transactionId, blockNumber: submitted.blockNumber };
   } catch (error) {
     outcome = (error as { code?: string }).code ?? 'error';
@@ -55,5 +59,5 @@ export async function submit<T>(app: FastifyInstance, principal: Principal, tran
 
 /** Evaluates a query as `principal`. */
 export async function evaluate<T>(principal: Principal, transaction: string, ...args: LedgerArgument[]): Promise<T> {
-  return decode<T>(await deadline(principal.contract.evaluate(transaction, { arguments: encode(args) }), transaction));
+  return decode<T>(await withLedgerDeadline(principal.contract.evaluate(transaction, { arguments: encode(args) }), transaction));
 }

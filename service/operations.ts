@@ -46,7 +46,12 @@ export const operationsPlugin = fp(async (app: FastifyInstance, options: { ledge
     help: 'Ledger height (number of blocks)',
     registers: [registry],
     async collect() {
-      this.set((await options.ledger.info()).height);
+      // A scrape must neither hang nor fail on a ledger that does not answer: the gauge keeps its last value.
+      try {
+        this.set((await withDeadline(options.ledger.info(), 2000)).height);
+      } catch {
+        // keep the last value
+      }
     },
   });
   app.decorate('metrics', { registry, ledgerSubmits });

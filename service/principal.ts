@@ -47,16 +47,28 @@ export class PrincipalRegistry {
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{16,256})$/;
 
-/** Sets `request.principal` from the Authorization header; routes call `requirePrincipal`. */
+const badToken = Symbol('licensechain.badToken');
+
+/**
+ * Sets `request.principal` from the Authorization header; routes call `requirePrincipal`. A
+ * token that is not valid is refused (`401`) before the body is read — but only after the rate
+ * limiter (route-level `onRequest` hooks run after this one) has counted the request against the
+ * caller's address, so that guessing tokens is throttled like any anonymous traffic.
+ */
 export const principalPlugin = fp(async (app: FastifyInstance, options: { registry: PrincipalRegistry }) => {
   app.decorateRequest('principal', undefined);
+  app.decorateRequest(badToken, false);
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
     if (header === undefined) return;
     const match = BEARER.exec(header);
     const principal = match ? options.registry.resolve(match[1] as string) : undefined;
-    if (!principal) throw new ProblemError('UNAUTHENTICATED', 'the bearer token is not valid');
-    request.principal = principal;
+    if (principal) request.principal = principal;
+    else (request as unknown as Record<symbol, boolean>)[badToken] = true;
+  });
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if ((request as unknown as Record<symbol, boolean>)[badToken]) throw new ProblemError('UNAUTHENTICATED', 'the bearer token is not valid');
+    return payload;
   });
 });
 

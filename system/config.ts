@@ -12,9 +12,13 @@
  * | `LC_LOG_LEVEL` | `info` | pino level, or `silent` |
  * | `LC_MAX_UPLOAD_BYTES` | 1 GiB | largest material upload |
  * | `LC_BLOCK_MAX_TX` / `LC_BLOCK_TIMEOUT_MS` | 500 / 20 | block cutting (embedded ledger) |
+ * | `LC_RATE_LIMIT_PER_MINUTE` | 1 000 000 | requests a minute per principal (per address when anonymous), each service |
+ * | `LC_MAX_INFLIGHT_SUBMITS` | 256 | state-changing requests in flight per service before `503 OVERLOADED` |
  */
 import Ajv from 'ajv';
 import { resolve } from 'node:path';
+import { DEFAULT_RATE_LIMIT_PER_MINUTE } from '../service/rate-limits';
+import { DEFAULT_MAX_INFLIGHT_SUBMITS } from '../service/submit-gate';
 
 export interface SystemConfig {
   readonly dataDir: string;
@@ -25,6 +29,8 @@ export interface SystemConfig {
   readonly logLevel: string;
   readonly maxUploadBytes: number;
   readonly blockCutter: { readonly maxTransactions: number; readonly timeoutMs: number };
+  readonly rateLimitPerMinute: number;
+  readonly maxInflightSubmits: number;
 }
 
 const schema = {
@@ -42,6 +48,8 @@ const schema = {
     LC_MAX_UPLOAD_BYTES: { type: 'string', pattern: '^[1-9][0-9]{0,12}$' },
     LC_BLOCK_MAX_TX: { type: 'string', pattern: '^[1-9][0-9]{0,4}$' },
     LC_BLOCK_TIMEOUT_MS: { type: 'string', pattern: '^[0-9]{1,5}$' },
+    LC_RATE_LIMIT_PER_MINUTE: { type: 'string', pattern: '^[1-9][0-9]{0,8}$' },
+    LC_MAX_INFLIGHT_SUBMITS: { type: 'string', pattern: '^[1-9][0-9]{0,5}$' },
   },
 } as const;
 
@@ -81,6 +89,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: own.LC_LOG_LEVEL ?? 'info',
     maxUploadBytes: Number(own.LC_MAX_UPLOAD_BYTES ?? 1024 ** 3),
     blockCutter: { maxTransactions: Number(own.LC_BLOCK_MAX_TX ?? 500), timeoutMs: Number(own.LC_BLOCK_TIMEOUT_MS ?? 20) },
+    rateLimitPerMinute: Number(own.LC_RATE_LIMIT_PER_MINUTE ?? DEFAULT_RATE_LIMIT_PER_MINUTE),
+    maxInflightSubmits: Number(own.LC_MAX_INFLIGHT_SUBMITS ?? DEFAULT_MAX_INFLIGHT_SUBMITS),
     ...overrides,
   };
 }
