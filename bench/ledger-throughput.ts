@@ -7,7 +7,7 @@
  *     node:crypto, identity and signature checked, chaincode dispatched by fabric-shim, MVCC
  *     validation, atomic block commit), `inFlight` submits at a time.
  *
- *   node build/bench/ledger-throughput.js [transactions=20000] [inFlight=64] [signer=pool|node]
+ *   node build/bench/ledger-throughput.js [transactions=20000] [inFlight=64] [signer=node|pool]
  *
  * `signer`: proposals signed on a worker thread (`SigningPool`, as the embedded system does) or
  * with node:crypto's async sign on the thread pool (`newNodeSigner`).
@@ -24,7 +24,7 @@ import { contracts } from '../test/ledger/fixtures/asset-contract';
 
 const total = Number(process.argv[2] ?? 20_000);
 const inFlight = Number(process.argv[3] ?? 64);
-const signerKind = process.argv[4] ?? 'pool';
+const signerKind = process.argv[4] ?? 'node';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
