@@ -19,6 +19,7 @@ import {
   type LicenseInput,
   type NewVersionRequest,
 } from '../license-issuance';
+import { WRITE_ANSWER } from './record-schemas';
 
 const PROBLEM = { $ref: 'Problem#' } as const;
 const ID = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
@@ -112,13 +113,6 @@ const BATCH_PARAMS = {
   type: 'object',
   required: ['batchId'],
   properties: { batchId: { type: 'string', pattern: ID } },
-} as const;
-
-const WRITE_ANSWER = {
-  type: 'object',
-  additionalProperties: true,
-  required: ['txId', 'blockNumber'],
-  properties: { txId: { type: 'string' }, blockNumber: { type: 'integer' } },
 } as const;
 
 interface LicenseRecord {

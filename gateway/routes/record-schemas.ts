@@ -158,3 +158,11 @@ export const RESOLUTION_PENDING_SCHEMA = {
     correction: DISPUTE_WRITE_SCHEMA.properties.correction,
   },
 } as const;
+
+/** The answer of every write: the record plus the transaction that committed it. */
+export const WRITE_ANSWER = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['txId', 'blockNumber'],
+  properties: { txId: { type: 'string' }, blockNumber: { type: 'integer' } },
+} as const;

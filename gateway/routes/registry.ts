@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { EndorseError } from '../../ledger/errors';
 import { evaluate, submit } from '../../service/ledger-calls';
 import { requirePrincipal } from '../../service/principal';
+import { WRITE_ANSWER } from './record-schemas';
 
 const ORG_BODY = {
   type: 'object',
@@ -41,13 +42,6 @@ const TYPE_CODE_PARAMS = {
   type: 'object',
   required: ['typeCode'],
   properties: { typeCode: { type: 'string', pattern: '^[0-9A-HJ-NP-RTUWXY]{18}[0-9]{3}$' } },
-} as const;
-
-const WRITE_ANSWER = {
-  type: 'object',
-  additionalProperties: true,
-  required: ['txId', 'blockNumber'],
-  properties: { txId: { type: 'string' }, blockNumber: { type: 'integer' } },
 } as const;
 
 export async function registryRoutes(app: FastifyInstance): Promise<void> {

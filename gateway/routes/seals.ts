@@ -17,6 +17,7 @@ import { evaluate, submit } from '../../service/ledger-calls';
 import { ProblemError } from '../../service/problem';
 import { requirePrincipal } from '../../service/principal';
 import { SealKeyring } from '../seal-keyring';
+import { WRITE_ANSWER } from './record-schemas';
 
 const PROBLEM = { $ref: 'Problem#' } as const;
 const ID = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
@@ -64,13 +65,6 @@ const STATUS_BODY = {
   additionalProperties: false,
   required: ['action', 'reason'],
   properties: { action: { enum: ['suspend', 'resume', 'cancel'] }, reason: REASON },
-} as const;
-
-const WRITE_ANSWER = {
-  type: 'object',
-  additionalProperties: true,
-  required: ['txId', 'blockNumber'],
-  properties: { txId: { type: 'string' }, blockNumber: { type: 'integer' } },
 } as const;
 
 function certificateDer(text: string, index: number): Uint8Array {
