@@ -12,8 +12,9 @@ import type { Credentials, NodeOU } from './credentials';
 import { isNodeOU } from './credentials';
 import { CertsErrorCode, certsError } from './errors';
 import { assertKeyPair, parseP256PrivateKey } from './keys';
+import { parseX509 } from './certificate-info';
 import { defaultFabricAttributes, encodeFabricAttributes, FABRIC_ATTRS_OID, RESERVED_FABRIC_ATTRS } from './fabric-attributes';
-import { EC_P256, ECDSA_SHA256, fromPem, toPem, webcrypto, x509 } from './x509-provider';
+import { EC_P256, ECDSA_SHA256, toPem, webcrypto, x509 } from './x509-provider';
 
 type CryptoKey = webcrypto.CryptoKey;
 
@@ -131,16 +132,6 @@ function certificatePem(cert: x509.X509Certificate): string {
   return toPem(cert.rawData, 'CERTIFICATE');
 }
 
-/** Parses a certificate PEM into @peculiar/x509's form. */
-function parseX509(pem: string): x509.X509Certificate {
-  const der = fromPem(pem, 'CERTIFICATE');
-  if (!der) throw certsError(CertsErrorCode.MALFORMED, 'no PEM CERTIFICATE block found');
-  try {
-    return new x509.X509Certificate(der);
-  } catch (err) {
-    throw certsError(CertsErrorCode.MALFORMED, 'certificate cannot be parsed', err);
-  }
-}
 
 /**
  * A self-signed ECDSA P-256 / SHA-256 root CA for one MSP.

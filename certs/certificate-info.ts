@@ -65,7 +65,8 @@ export type ChainResult =
 // other attribute as "/=value". @peculiar/x509's toJSON uses the same letters for these.
 const FABRIC_SHORT_NAMES: ReadonlySet<string> = new Set(['CN', 'C', 'L', 'ST', 'O', 'OU', 'E']);
 
-function parseX509(pem: string): x509.X509Certificate {
+/** Parses a certificate PEM into @peculiar/x509's form; CERTS_MALFORMED when it cannot. */
+export function parseX509(pem: string): x509.X509Certificate {
   const der = fromPem(pem, 'CERTIFICATE');
   if (!der) throw certsError(CertsErrorCode.MALFORMED, 'no PEM CERTIFICATE block found');
   try {

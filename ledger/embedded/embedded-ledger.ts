@@ -19,7 +19,6 @@ import {
   commitHash,
   dataHash,
   headerHash,
-  parseBlock,
   serializeBlock,
   type ChannelConfig,
   type Envelope,
@@ -423,5 +422,3 @@ export function describeBlock(block: StoredBlock) {
     }),
   };
 }
-
-export { parseBlock };

@@ -44,10 +44,6 @@ export function stateRange(namespace: string, start: string, end: string): { gte
   };
 }
 
-export function namespaceStatePrefix(namespace: string): string {
-  return `${STATE_PREFIX}${namespace}:`;
-}
-
 export function historyKeyPrefix(namespace: string, key: string): string {
   return `${HISTORY_PREFIX}${namespace}:${hex(key.length, HEX8)}:${key}`;
 }

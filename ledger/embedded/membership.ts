@@ -37,10 +37,6 @@ export class Membership {
     for (const org of config.organisations) this.#roots.set(org.mspId, org.rootCertificates);
   }
 
-  get mspIds(): string[] {
-    return [...this.#roots.keys()];
-  }
-
   /** Throws IdentityRefusedError unless `creator` is a valid member identity now; returns its public key (PEM). */
   async validateCreator(creator: Creator): Promise<string> {
     const cacheKey = `${creator.mspId}\n${creator.idBytes}`;
