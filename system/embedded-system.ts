@@ -14,6 +14,7 @@ import { openMaterialDelivery } from '../gateway/material-delivery';
 import { SealKeyring, loadSealTrustRoots, sealsDir } from '../gateway/seal-keyring';
 import { SignerPool } from '../seal/signer-pool';
 import { EmbeddedLedger } from '../ledger/embedded';
+import type { Gateway } from '../ledger/client';
 import { PrincipalRegistry, type Principal } from '../service/principal';
 import { FunctionMaterialSource } from '../verifier/material-source';
 import { folderTrust } from '../verifier/seal-signatures';
@@ -63,6 +64,7 @@ export async function startEmbeddedSystem(config: SystemConfig, options: StartOp
   try {
     const principals = new PrincipalRegistry();
     const byName = new Map<string, Principal>();
+    const gateways = new Map<string, Gateway>();
     for (const entry of demo.principals) {
       const credentials = await memberCredentials(demo.consortium, entry.mspId, entry.name);
       const gateway = ledger.connect({ identity: { mspId: entry.mspId, credentials: Buffer.from(credentials.certificate) }, signer: signing.signer(credentials.privateKey) });
@@ -75,6 +77,7 @@ export async function startEmbeddedSystem(config: SystemConfig, options: StartOp
       };
       principals.add(entry.tokenHash, principal);
       byName.set(entry.name, principal);
+      gateways.set(entry.name, gateway);
     }
     await ensureDemoLedger(byName.get('admin') as Principal);
     // Software seal keys sign on worker threads (one per core but one), off the event loop that runs the ledger.
@@ -106,6 +109,7 @@ export async function startEmbeddedSystem(config: SystemConfig, options: StartOp
       ledger,
       principals,
       publicPrincipal: byName.get('verifier') as Principal,
+      factsEvents: gateways.get('verifier') as Gateway,
       sealTrust: folderTrust(join(sealsDir(config.dataDir), 'trust'), () => loadSealTrustRoots(config.dataDir)),
       materialSource: new FunctionMaterialSource((r) => openMaterialDelivery(gateway, r.grantee, r.materialId, r.receiptId)),
       dataDir: join(config.dataDir, 'verifier'),

@@ -6,7 +6,9 @@
  *
  * A presented document costs one signature verification (off the event loop, `seal-signatures.ts`)
  * and then one ledger query, `license:GetVerificationFacts`, asked for the seal's state at the
- * signing time the signature states; a QR reference costs the query alone.
+ * signing time the signature states; a QR reference costs the query alone. With a
+ * {@link FactsCache} the query's answer is kept until a ledger event may have changed it; the
+ * answer still names the height the facts were read at.
  */
 import type { Ledger } from '../ledger/client';
 import type { VerificationFacts } from '../chaincode/records';
@@ -15,6 +17,7 @@ import { withLedgerDeadline } from '../service/ledger-calls';
 import type { Principal } from '../service/principal';
 import { CHECK_CODES, type Check, type CheckCode, type CheckName, check, notChecked } from './check-codes';
 import { chinaDate } from './china-date';
+import type { FactsCache, HeightFacts } from './facts-cache';
 import { LedgerReader } from './ledger-reader';
 import { type Presented, disputeCheck, integrityCheck, issuerCheck, statusCheck, validityCheck } from './license-checks';
 import { documentSealCheck, protectedInput, referenceSealCheck } from './seal-check';
@@ -24,8 +27,10 @@ import type { SealSignatures } from './seal-signatures';
 export interface LicenseVerification {
   readonly verified: boolean;
   readonly identifier: string;
-  /** Ledger height when the reads began: the result reflects at least this many blocks. */
+  /** Ledger height when the facts were read: the result reflects at least this many blocks. */
   readonly blockHeight: number;
+  /** True when the facts came from the cache (still valid: no ledger event changed them since). */
+  readonly cached: boolean;
   readonly checkedAt: string;
   /** `OK`, or the code of the first failing check. */
   readonly code: CheckCode;
@@ -40,6 +45,8 @@ export interface LicenseVerifierOptions {
   readonly signatures: SealSignatures;
   /** The clock "today" is read from (tests move it). */
   readonly clock?: () => Date;
+  /** Facts kept between verifications, dropped by ledger events (default: read every time). */
+  readonly factsCache?: FactsCache<VerificationFacts>;
 }
 
 /**
@@ -52,11 +59,13 @@ export class LicenseVerifier {
   readonly #ledger: Ledger;
   readonly #signatures: SealSignatures;
   readonly #clock: () => Date;
+  readonly #cache: FactsCache<VerificationFacts> | undefined;
 
   constructor(options: Readonly<LicenseVerifierOptions>) {
     this.#ledger = options.ledger;
     this.#signatures = options.signatures;
     this.#clock = options.clock ?? (() => new Date());
+    this.#cache = options.factsCache;
   }
 
   /** Verifies a sealed license whose digest `computedDigest` was recomputed from its content. */
@@ -85,8 +94,12 @@ export class LicenseVerifier {
   ): Promise<LicenseVerification> {
     const now = this.#clock();
     const reader = new LedgerReader(principal);
-    const { height } = await withLedgerDeadline(this.#ledger.info(), 'ledger info');
-    const facts = await reader.verificationFacts(identifier, sealStateAt);
+    const read = async (): Promise<HeightFacts<VerificationFacts | undefined>> => {
+      const { height } = await withLedgerDeadline(this.#ledger.info(), 'ledger info');
+      return { facts: await reader.verificationFacts(identifier, sealStateAt), height };
+    };
+    const key = `${principal.identityId}\n${identifier}\n${sealStateAt?.toISOString() ?? ''}`;
+    const { facts, height, cached } = this.#cache ? await this.#cache.get(key, identifier, read) : { ...(await read()), cached: false };
     let checks: Check[];
     if (!facts) {
       checks = [
@@ -111,6 +124,7 @@ export class LicenseVerifier {
       verified: failed === undefined,
       identifier,
       blockHeight: height,
+      cached,
       checkedAt: now.toISOString(),
       code: failed?.code ?? 'OK',
       message: title ? title.zh : '证照真实、有效，各项检查均通过',

@@ -18,6 +18,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Ledger } from '../ledger/client';
 import { createApp } from '../service/create-app';
 import { type Principal, principalPlugin, type PrincipalRegistry } from '../service/principal';
+import { Counter, Gauge } from 'prom-client';
+import type { VerificationFacts } from '../chaincode/records';
+import { type ChaincodeEventSource, FactsCache } from './facts-cache';
 import { LicenseVerifier } from './license-verification';
 import type { DeliveryTimeouts, MaterialSource } from './material-source';
 import { licenseRoutes } from './routes/license';
@@ -58,6 +61,11 @@ export interface VerifierOptions {
   readonly maxInflightSubmits?: number;
   /** The clock "today" is read from (tests). */
   readonly clock?: () => Date;
+  /**
+   * The chaincode events of the verifier's ledger connection: given, verification facts are
+   * cached until an event may have changed them (`facts-cache.ts`); absent, read every time.
+   */
+  readonly factsEvents?: ChaincodeEventSource;
   readonly logger?: boolean | Record<string, unknown>;
 }
 
@@ -95,9 +103,15 @@ export async function createVerifierApp(options: VerifierOptions): Promise<Fasti
   app.addHook('onClose', () => signatures.close());
   const downloads = new VerifiedDownloads(join(options.dataDir, 'deliveries'));
   await downloads.init();
+  const factsCache = options.factsEvents ? await startFactsCache(app, options.factsEvents) : undefined;
   app.decorate('verifier', {
     options,
-    licenses: new LicenseVerifier({ ledger: options.ledger, signatures, ...(options.clock ? { clock: options.clock } : {}) }),
+    licenses: new LicenseVerifier({
+      ledger: options.ledger,
+      signatures,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(factsCache ? { factsCache } : {}),
+    }),
     signatures,
     downloads,
   });
@@ -114,3 +128,36 @@ export async function createVerifierApp(options: VerifierOptions): Promise<Fasti
   return app;
 }
 
+
+/** The facts cache, following the ledger's events from now on, with its figures in `/metrics`. */
+async function startFactsCache(app: FastifyInstance, events: ChaincodeEventSource): Promise<FactsCache<VerificationFacts>> {
+  const cache = new FactsCache<VerificationFacts>({
+    events,
+    onStreamError: (error) => app.log.warn({ err: error }, 'chaincode event stream failed: verification facts are read from the ledger until it is back'),
+  });
+  await cache.start();
+  app.addHook('onClose', async () => cache.close());
+  const registers = [app.metrics.registry];
+  new Counter({
+    name: 'lc_verifier_facts_cache_total',
+    help: 'verification facts lookups by result',
+    labelNames: ['result'],
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ result: 'hit' }, cache.stats.hits);
+      this.inc({ result: 'miss' }, cache.stats.misses);
+    },
+  });
+  new Gauge({
+    name: 'lc_verifier_facts_cache_entries',
+    help: 'verification facts held; live="0" while the event stream is down (the cache is not used)',
+    labelNames: ['live'],
+    registers,
+    collect() {
+      this.reset();
+      this.set({ live: cache.stats.live ? '1' : '0' }, cache.size);
+    },
+  });
+  return cache;
+}

@@ -28,11 +28,12 @@ const CHECK_SCHEMA = {
 /** The answer of both routes. */
 export const VERIFICATION_SCHEMA = {
   type: 'object',
-  required: ['verified', 'identifier', 'blockHeight', 'checkedAt', 'code', 'message', 'messageEn', 'checks'],
+  required: ['verified', 'identifier', 'blockHeight', 'cached', 'checkedAt', 'code', 'message', 'messageEn', 'checks'],
   properties: {
     verified: { type: 'boolean' },
     identifier: { type: 'string' },
-    blockHeight: { type: 'integer', description: 'ledger height when the reads began' },
+    blockHeight: { type: 'integer', description: 'ledger height when the facts were read' },
+    cached: { type: 'boolean', description: 'the facts came from the cache: read at blockHeight, and no ledger event has changed them since' },
     checkedAt: { type: 'string' },
     code: { type: 'string', description: 'OK, or the code of the first failing check' },
     message: { type: 'string' },
