@@ -22,7 +22,7 @@ export interface ChaincodeEventSource {
 
 export interface FactsCacheOptions {
   readonly events: ChaincodeEventSource;
-  /** Most entries kept (default 100,000). */
+  /** Most entries kept (default 20,000: an entry is a few KiB of parsed facts). */
   readonly maxEntries?: number;
   /** Longest an entry is used (default 5 minutes): a bound even if an event were ever missed. */
   readonly maxAgeMs?: number;
@@ -94,7 +94,7 @@ export class FactsCache<T> {
 
   constructor(options: Readonly<FactsCacheOptions>) {
     this.#events = options.events;
-    this.#maxEntries = options.maxEntries ?? 100_000;
+    this.#maxEntries = options.maxEntries ?? 20_000;
     this.#maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
     this.#retryMs = options.retryMs ?? 1000;
     this.#onStreamError = options.onStreamError ?? (() => undefined);
