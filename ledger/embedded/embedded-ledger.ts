@@ -62,6 +62,8 @@ export interface EndorsedTransaction {
   readonly rwset: ReadWriteSet;
   readonly payload: Buffer;
   readonly timestamp: Proposal['timestamp'];
+  /** The chaincode event, as in `serialized` (kept parsed so listeners need not parse the block). */
+  readonly event?: { readonly chaincodeName: string; readonly name: string; readonly payload: Buffer };
 }
 
 export interface CommitStatus {
@@ -89,7 +91,8 @@ export class EmbeddedLedger implements Ledger {
   /** Header hash of block `height - 2` ('' below two blocks); undefined until first asked after open. */
   #previousHash: string | undefined;
   #commitHash: string;
-  #recent: { number: number; block: StoredBlock } | undefined;
+  /** The newest block, and its events by transaction index (listeners read it without parsing). */
+  #recent: { number: number; block: StoredBlock; txIds: readonly string[]; events: ReadonlyArray<EndorsedTransaction['event']> } | undefined;
   #closed = false;
 
   private constructor(
@@ -195,6 +198,7 @@ export class EmbeddedLedger implements Ledger {
       rwset: result.rwset,
       payload: result.payload,
       timestamp: proposal.timestamp,
+      ...(result.event ? { event: { chaincodeName: proposal.chaincodeName, name: result.event.name, payload: result.event.payload } } : {}),
     };
   }
 
@@ -230,6 +234,14 @@ export class EmbeddedLedger implements Ledger {
         });
       }
       if (signal?.aborted) return;
+      const recent = this.#recent;
+      if (recent?.number === number) {
+        for (const [index, event] of recent.events.entries()) {
+          if (!event || event.chaincodeName !== chaincodeName || recent.block.metadata.validationCodes[index] !== ValidationCode.VALID) continue;
+          yield { blockNumber: number, transactionId: recent.txIds[index] as string, chaincodeName, eventName: event.name, payload: event.payload };
+        }
+        continue;
+      }
       const block = await this.#readBlock(number);
       if (!block) return;
       for (const [index, text] of block.data.entries()) {
@@ -354,7 +366,7 @@ export class EmbeddedLedger implements Ledger {
       this.#previousHash = this.#lastHash;
       this.#lastHash = hash;
       this.#commitHash = nextCommitHash;
-      this.#recent = { number, block };
+      this.#recent = { number, block, txIds: candidates.map((tx) => tx.txId), events: candidates.map((tx) => tx.event) };
       this.#store.refreshSnapshot();
       for (const [index, item] of batch.entries()) item.settle({ blockNumber: number, code: codes[index] as number });
       this.#blocks.emit('block');
