@@ -10,7 +10,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Ledger } from '../ledger/client';
 import { createApp } from '../service/create-app';
 import { IdempotencyStore, idempotencyPlugin } from '../service/idempotency';
+import type { MemberTrust } from '../service/member-trust';
 import { principalPlugin, type PrincipalRegistry } from '../service/principal';
+import { SignedRequestVerifier } from '../service/signed-request-verifier';
 import { FieldsSchemaStore } from './fields-schema-store';
 import { IssuingCache } from './issuing-cache';
 import { LicenseStore } from './license-store';
@@ -46,6 +48,11 @@ export interface GatewayOptions {
   readonly sealKeyring?: SealKeyring;
   /** Fields schemas to hold from the start (e.g. the demo license types'). */
   readonly fieldsSchemas?: readonly Readonly<Record<string, unknown>>[];
+  /**
+   * The consortium's organisations and root CAs: given, other organisations may call the
+   * delivery route with requests signed by their X.509 identity; absent, bearer tokens only.
+   */
+  readonly memberTrust?: MemberTrust;
 }
 
 export interface GatewayContext {
@@ -62,6 +69,8 @@ export interface GatewayContext {
   readonly resolutions: ResolutionOutbox;
   /** Seal, organisation and type answers issuance reuses for a few seconds. */
   readonly issuing: IssuingCache;
+  /** Checks requests signed by other organisations (undefined without `memberTrust`). */
+  readonly signedRequests: SignedRequestVerifier | undefined;
 }
 
 declare module 'fastify' {
@@ -100,7 +109,8 @@ export async function createGatewayApp(options: GatewayOptions): Promise<Fastify
   const resolutions = new ResolutionOutbox(join(options.dataDir, 'resolution-outbox'));
   await resolutions.open();
   app.addHook('onClose', async () => resolutions.close());
-  app.decorate('lc', { options, idempotency, keyring, schemas, licenses, materials, resolutions, issuing: new IssuingCache() });
+  const signedRequests = options.memberTrust ? new SignedRequestVerifier({ trust: options.memberTrust }) : undefined;
+  app.decorate('lc', { options, idempotency, keyring, schemas, licenses, materials, resolutions, issuing: new IssuingCache(), signedRequests });
 
   await app.register(principalPlugin, { registry: options.principals });
   await app.register(idempotencyPlugin, { store: idempotency });

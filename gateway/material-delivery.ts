@@ -12,9 +12,10 @@
  * (`lc_material_integrity_failures_total`).
  *
  * The caller must already be authenticated as the grantee organisation: in-process (embedded
- * mode) the verifier passes its principal; across organisations the route
- * `GET /v1/materials/:materialId/content` is used over HTTPS, and authenticating the requesting
- * organisation there (mutual TLS) is not done yet.
+ * mode) the verifier passes its principal; over HTTP the route
+ * `GET /v1/materials/:materialId/content` takes a bearer token of this gateway or a request
+ * signed with another organisation's X.509 identity (service/signed-request-verifier.ts). Such a
+ * caller has no ledger identity here, so the receipt is read as the custodian's own.
  */
 import type { FastifyInstance } from 'fastify';
 import { Counter } from 'prom-client';
@@ -24,6 +25,7 @@ import { createDigester } from '../domain/digest';
 import { evaluate, submit } from '../service/ledger-calls';
 import type { Principal } from '../service/principal';
 import { ProblemError } from '../service/problem';
+import type { SignedCaller } from '../service/signed-request-verifier';
 import { IntegrityError, createDigestCheckStream } from './digest-check-stream';
 
 /** Files up to this size are verified in full before the delivery is recorded. */
@@ -83,9 +85,36 @@ function reportIntegrity(app: FastifyInstance, context: Record<string, unknown>,
   return new ProblemError('INTEGRITY_FAILED', 'the stored material does not match the ledger; it was not delivered (the custodian has been alerted)');
 }
 
+/** Who asks for a delivery: a principal of this gateway, or another organisation that signed its request. */
+export type DeliveryRequester = Principal | SignedCaller;
+
+/** Roles that may use a material (`consent:UseMaterial`), hence receive one. */
+const RECEIVER_ROLES: ReadonlySet<string | undefined> = new Set(['verifier', 'issuer']);
+
+function isPrincipal(requester: DeliveryRequester): requester is Principal {
+  return 'contract' in requester;
+}
+
+const isCustodian = (p: Principal): boolean => p.role === 'portal' || p.role === 'issuer';
+
 /** The identity this gateway holds for `mspId` as a custodian (its portal or issuer), if any. */
 export function custodianPrincipal(app: FastifyInstance, mspId: string): Principal | undefined {
-  return app.lc.options.principals.principals.find((p) => p.mspId === mspId && (p.role === 'portal' || p.role === 'issuer'));
+  return app.lc.options.principals.principals.find((p) => p.mspId === mspId && isCustodian(p));
+}
+
+/**
+ * Reads a receipt as one of this gateway's custodian identities; the chaincode lets a custodian
+ * read the receipts of what its organisation keeps (`consent:GetReceipt`), and refuses the others.
+ */
+async function receiptAsCustodian(app: FastifyInstance, receiptId: string): Promise<ReceiptView> {
+  for (const custodian of app.lc.options.principals.principals.filter(isCustodian)) {
+    try {
+      return await evaluate<ReceiptView>(custodian, 'consent:GetReceipt', receiptId);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'FORBIDDEN') throw error;
+    }
+  }
+  throw new ProblemError('NOT_FOUND', `receipt ${receiptId} does not concern a material this gateway keeps`);
 }
 
 async function hashStored(stream: Readable): Promise<string> {
@@ -96,9 +125,10 @@ async function hashStored(stream: Readable): Promise<string> {
 
 /**
  * Opens the one delivery of material `materialId` that receipt `receiptId` allows, to `grantee`
- * (the principal of the organisation named on the receipt).
+ * (the organisation named on the receipt: its principal here, or its signed request).
  *
- * @throws ProblemError `FORBIDDEN` (the caller is not the receipt's grantee), `GRANT_INVALID`
+ * @throws ProblemError `FORBIDDEN` (the caller is not the receipt's grantee, or its role may not
+ * receive materials), `GRANT_INVALID`
  * (the receipt is for another material, or the grant was revoked / the material withdrawn),
  * `CONFLICT` (already delivered), `NOT_FOUND` (no such receipt, or this gateway does not keep the
  * material), `INTEGRITY_FAILED` (stored bytes missing or altered); ledger errors as problems.
@@ -108,12 +138,15 @@ async function hashStored(stream: Readable): Promise<string> {
  */
 export async function openMaterialDelivery(
   app: FastifyInstance,
-  grantee: Principal,
+  grantee: DeliveryRequester,
   materialId: string,
   receiptId: string,
   options: DeliveryOptions = {},
 ): Promise<MaterialDelivery> {
-  const receipt = await evaluate<ReceiptView>(grantee, 'consent:GetReceipt', receiptId);
+  if (!RECEIVER_ROLES.has(grantee.role)) throw new ProblemError('FORBIDDEN', `role ${grantee.role ?? '(none)'} may not receive materials`);
+  const receipt = isPrincipal(grantee)
+    ? await evaluate<ReceiptView>(grantee, 'consent:GetReceipt', receiptId)
+    : await receiptAsCustodian(app, receiptId);
   if (receipt.granteeMsp !== grantee.mspId) throw new ProblemError('FORBIDDEN', `receipt ${receiptId} names another organisation`);
   if (receipt.materialId !== materialId) throw new ProblemError('GRANT_INVALID', `receipt ${receiptId} is not for material ${materialId}`);
   if (receipt.delivered) throw new ProblemError('CONFLICT', `receipt ${receiptId} was delivered at ${receipt.deliveredAt ?? '?'}`);

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Contract } from '../ledger/client';
 import { ProblemError } from './problem';
+import type { SigningIdentity } from './request-signature';
 
 export interface Principal {
   readonly name: string;
@@ -17,6 +18,8 @@ export interface Principal {
   readonly contract: Contract;
   /** The identity's ID as the chaincode sees it (`x509::/…::/…`). */
   readonly identityId: string;
+  /** The same identity as a signer of requests to other organisations' gateways (request-signature.ts), when the service holds its key. */
+  readonly identity?: SigningIdentity;
 }
 
 declare module 'fastify' {

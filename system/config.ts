@@ -14,6 +14,8 @@
  * | `LC_BLOCK_MAX_TX` / `LC_BLOCK_TIMEOUT_MS` | 500 / 20 | block cutting (embedded ledger) |
  * | `LC_RATE_LIMIT_PER_MINUTE` | 1 000 000 | requests a minute per principal (per address when anonymous), each service |
  * | `LC_MAX_INFLIGHT_SUBMITS` | 256 | state-changing requests in flight per service before `503 OVERLOADED` |
+ * | `LC_CUSTODIAN_URLS` | `{}` | JSON `{ "<custodian MSP id>": "<its gateway's base URL>" }`: the verifier fetches those custodians' materials over HTTP(S), signing with its identity; others in-process |
+ * | `LC_CUSTODIAN_CA` | Node's CAs | PEM file of the CA certificates trusted for `https` custodian URLs |
  */
 import Ajv from 'ajv';
 import { resolve } from 'node:path';
@@ -31,6 +33,10 @@ export interface SystemConfig {
   readonly blockCutter: { readonly maxTransactions: number; readonly timeoutMs: number };
   readonly rateLimitPerMinute: number;
   readonly maxInflightSubmits: number;
+  /** Custodian organisation (MSP id) → base URL of its gateway, for material deliveries over HTTP(S). */
+  readonly custodianUrls: Readonly<Record<string, string>>;
+  /** PEM file of CA certificates for https custodians (default: Node's). */
+  readonly custodianCaFile: string | undefined;
 }
 
 const schema = {
@@ -50,10 +56,43 @@ const schema = {
     LC_BLOCK_TIMEOUT_MS: { type: 'string', pattern: '^[0-9]{1,5}$' },
     LC_RATE_LIMIT_PER_MINUTE: { type: 'string', pattern: '^[1-9][0-9]{0,8}$' },
     LC_MAX_INFLIGHT_SUBMITS: { type: 'string', pattern: '^[1-9][0-9]{0,5}$' },
+    LC_CUSTODIAN_URLS: { type: 'string', minLength: 2 },
+    LC_CUSTODIAN_CA: { type: 'string', minLength: 1 },
   },
 } as const;
 
 const validate = new Ajv({ allErrors: true }).compile(schema);
+
+const MSP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** `LC_CUSTODIAN_URLS`: a JSON object of MSP id → http(s) base URL without query or fragment. */
+function custodianUrls(value: string | undefined): Record<string, string> {
+  if (value === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError('invalid configuration: LC_CUSTODIAN_URLS is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('invalid configuration: LC_CUSTODIAN_URLS must be a JSON object of MSP id → URL');
+  }
+  const urls: Record<string, string> = {};
+  for (const [mspId, url] of Object.entries(parsed)) {
+    if (!MSP_ID.test(mspId)) throw new ConfigError(`invalid configuration: LC_CUSTODIAN_URLS key ${JSON.stringify(mspId)} is not an MSP id`);
+    let parsedUrl: URL | undefined;
+    try {
+      parsedUrl = typeof url === 'string' ? new URL(url) : undefined;
+    } catch {
+      parsedUrl = undefined;
+    }
+    if (!parsedUrl || !/^https?:$/.test(parsedUrl.protocol) || parsedUrl.search !== '' || parsedUrl.hash !== '' || parsedUrl.username !== '') {
+      throw new ConfigError(`invalid configuration: LC_CUSTODIAN_URLS.${mspId} must be an http(s) base URL without query, fragment or credentials`);
+    }
+    urls[mspId] = url as string;
+  }
+  return urls;
+}
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -91,6 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     blockCutter: { maxTransactions: Number(own.LC_BLOCK_MAX_TX ?? 500), timeoutMs: Number(own.LC_BLOCK_TIMEOUT_MS ?? 20) },
     rateLimitPerMinute: Number(own.LC_RATE_LIMIT_PER_MINUTE ?? DEFAULT_RATE_LIMIT_PER_MINUTE),
     maxInflightSubmits: Number(own.LC_MAX_INFLIGHT_SUBMITS ?? DEFAULT_MAX_INFLIGHT_SUBMITS),
+    custodianUrls: custodianUrls(own.LC_CUSTODIAN_URLS),
+    custodianCaFile: own.LC_CUSTODIAN_CA === undefined ? undefined : resolve(own.LC_CUSTODIAN_CA),
     ...overrides,
   };
 }

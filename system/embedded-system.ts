@@ -4,6 +4,7 @@
  * consortium's organisations as channel members, connects every principal's identity, puts the
  * demo registry on the ledger, and serves the gateway and the verifier.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { findMember, memberCredentials } from '../certs/consortium';
@@ -15,8 +16,11 @@ import { SealKeyring, loadSealTrustRoots, sealsDir } from '../gateway/seal-keyri
 import { SignerPool } from '../seal/signer-pool';
 import { EmbeddedLedger } from '../ledger/embedded';
 import type { Gateway } from '../ledger/client';
+import { MemberTrust } from '../service/member-trust';
 import { PrincipalRegistry, type Principal } from '../service/principal';
-import { FunctionMaterialSource } from '../verifier/material-source';
+import { signingIdentity } from '../service/request-signature';
+import { HttpMaterialSource } from '../verifier/http-material-source';
+import { FunctionMaterialSource, type MaterialSource } from '../verifier/material-source';
 import { folderTrust } from '../verifier/seal-signatures';
 import { createVerifierApp } from '../verifier/verifier-app';
 import type { SystemConfig } from './config';
@@ -74,6 +78,7 @@ export async function startEmbeddedSystem(config: SystemConfig, options: StartOp
         role: entry.role,
         contract: gateway.getContract(),
         identityId: findMember(demo.consortium, entry.mspId, entry.name).clientId,
+        identity: signingIdentity(credentials),
       };
       principals.add(entry.tokenHash, principal);
       byName.set(entry.name, principal);
@@ -99,19 +104,30 @@ export async function startEmbeddedSystem(config: SystemConfig, options: StartOp
       maxInflightSubmits: config.maxInflightSubmits,
       sealKeyring,
       fieldsSchemas: DEMO_LICENSE_TYPES.map((type) => type.fieldsSchema),
+      // Other organisations' signed requests are checked against the channel's members and CAs.
+      memberTrust: new MemberTrust(ledger.channel.organisations),
     });
     closers.unshift(() => gateway.close());
     if (options.listen ?? true) await gateway.listen({ host: config.gateway.host, port: config.gateway.port });
 
     // The verifier reads public verifications as the relying agency's identity; material bytes
-    // come in-process from the custodian's side of the gateway.
+    // come in-process from the custodian's side of the gateway, or over HTTP(S) from custodians
+    // configured with a URL (LC_CUSTODIAN_URLS).
+    const inProcess = new FunctionMaterialSource((r) => openMaterialDelivery(gateway, r.grantee, r.materialId, r.receiptId));
+    let materialSource: MaterialSource = inProcess;
+    if (Object.keys(config.custodianUrls).length > 0) {
+      const ca = config.custodianCaFile === undefined ? undefined : readFileSync(config.custodianCaFile, 'utf8');
+      const overHttp = new HttpMaterialSource({ custodians: config.custodianUrls, fallback: inProcess, ...(ca !== undefined ? { ca } : {}) });
+      closers.push(async () => overHttp.close());
+      materialSource = overHttp;
+    }
     const verifier = await createVerifierApp({
       ledger,
       principals,
       publicPrincipal: byName.get('verifier') as Principal,
       factsEvents: gateways.get('verifier') as Gateway,
       sealTrust: folderTrust(join(sealsDir(config.dataDir), 'trust'), () => loadSealTrustRoots(config.dataDir)),
-      materialSource: new FunctionMaterialSource((r) => openMaterialDelivery(gateway, r.grantee, r.materialId, r.receiptId)),
+      materialSource,
       dataDir: join(config.dataDir, 'verifier'),
       maxUploadBytes: config.maxUploadBytes,
       logger,

@@ -4,8 +4,9 @@
  * it — it checks the bytes against the ledger digest before anyone sees them (`verified-download.ts`).
  *
  * Embedded mode calls the custodian's gateway in-process ({@link FunctionMaterialSource} around
- * `openMaterialDelivery`); Fabric mode replaces it with an HTTPS client of the custodian's
- * `GET /v1/materials/:materialId/content?receipt=` (api.md).
+ * `openMaterialDelivery`); across organisations `HttpMaterialSource` (http-material-source.ts)
+ * calls the custodian's `GET /v1/materials/:materialId/content?receipt=` (api.md), signed with the
+ * grantee's X.509 identity.
  */
 import { Transform, pipeline, type Readable } from 'node:stream';
 import type { Principal } from '../service/principal';

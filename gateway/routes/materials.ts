@@ -7,18 +7,23 @@
  * reference, kind, case number, file digest and size — so a retry with the same key and the same
  * file replays the first answer, and the same key with another file or other fields is
  * `IDEMPOTENCY_CONFLICT` (service/idempotency.ts, mode `handler`).
+ *
+ * The delivery route is the one route another organisation calls without a token of this
+ * gateway: it accepts a request signed with that organisation's X.509 identity (RFC 9421,
+ * service/request-signature.ts) as well as a bearer token.
  */
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { EndorseError, CommitError } from '../../ledger/errors';
 import { settleIdempotency } from '../../service/idempotency';
 import { evaluate, submit } from '../../service/ledger-calls';
 import { requirePrincipal } from '../../service/principal';
 import { ProblemError } from '../../service/problem';
+import { SignedRequestVerifier } from '../../service/signed-request-verifier';
 import { holderRefOf } from '../holder-input';
 import { KeyedLock } from '../keyed-lock';
-import { openMaterialDelivery } from '../material-delivery';
+import { openMaterialDelivery, type DeliveryRequester } from '../material-delivery';
 import { UPLOAD_DOCUMENT_SCHEMA, readMaterialUpload, uploadLimits } from '../material-upload';
 import { ID_PATTERN, MATERIAL_SCHEMA, MATERIAL_WRITE_SCHEMA } from './record-schemas';
 
@@ -35,6 +40,14 @@ const UPLOADERS = new Set(['portal', 'issuer']);
 interface MaterialResult {
   created: boolean;
   material: Record<string, unknown>;
+}
+
+/** The caller of the delivery route: a principal by its bearer token, else the signer of the request. */
+async function deliveryRequester(app: FastifyInstance, request: FastifyRequest): Promise<DeliveryRequester> {
+  if (request.principal) return request.principal;
+  if (!SignedRequestVerifier.isSigned(request)) throw new ProblemError('UNAUTHENTICATED', 'send Authorization: Bearer <token>, or sign the request with your organisation\'s identity (RFC 9421)');
+  if (!app.lc.signedRequests) throw new ProblemError('UNAUTHENTICATED', 'this gateway accepts bearer tokens only');
+  return app.lc.signedRequests.verify(request);
 }
 
 /** Registers the material routes (and multipart parsing for them) on `app`. */
@@ -120,7 +133,7 @@ export async function materialRoutes(app: FastifyInstance): Promise<void> {
         tags: ['materials'],
         summary: 'Custodian delivery of a material\'s bytes to the organisation named on a receipt, once',
         description:
-          'Streams the bytes (Content-Type: the recorded media type; Repr-Digest: SM3). The caller must be the receipt\'s grantee organisation. Across organisations this is called over HTTPS; authenticating the requesting organisation by mutual TLS is not done yet.',
+          'Streams the bytes (Content-Type: the recorded media type; Repr-Digest: SM3). The caller must be the receipt\'s grantee organisation (role verifier or issuer), authenticated by a bearer token of this gateway or, from another organisation, by an RFC 9421 signature with its X.509 identity: headers `LC-Msp-Id`, `LC-Certificate` (base64 DER), `Signature-Input: lc=("@method" "@path" "@query" "lc-msp-id" "lc-certificate");created;nonce;keyid;alg="ecdsa-p256-sha256";tag="licensechain"` and `Signature`. Refusals: 401 SIGNATURE_INVALID, SIGNATURE_EXPIRED (created older than 5 min or ahead by more than 30 s), SIGNATURE_REPLAYED, IDENTITY_UNTRUSTED.',
         params: MATERIAL_PARAMS,
         querystring: {
           type: 'object',
@@ -132,10 +145,10 @@ export async function materialRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const principal = requirePrincipal(request);
+      const requester = await deliveryRequester(app, request);
       const { materialId } = request.params as { materialId: string };
       const { receipt } = request.query as { receipt: string };
-      const delivery = await openMaterialDelivery(app, principal, materialId, receipt);
+      const delivery = await openMaterialDelivery(app, requester, materialId, receipt);
       const hex = delivery.digest.slice(delivery.digest.indexOf(':') + 1);
       return reply
         .header('content-type', delivery.mediaType)
