@@ -7,16 +7,25 @@
  *   licensechain import FILE …       bulk collection from NDJSON or CSV (see below)
  *   licensechain certs …             PKI: consortium, identities (see `certs --help`)
  *   licensechain seal …              e-seals: make, sign, verify (see `seal --help`)
+ *   licensechain network …           a local Hyperledger Fabric network: up, down, status
+ *   licensechain chaincode …         the chaincode as a service: package, serve
+ *
+ * Each command loads only its own modules: `chaincode serve` runs as the chaincode server
+ * process of a Fabric network and needs none of the services (nor the embedded ledger's
+ * silencing of fabric-shim's loggers).
  */
-import { run as certsCli } from '../certs/cli';
-import { run as sealCli } from '../seal/cli';
-import { verifyLedger } from '../ledger/embedded';
-import { ConfigError, loadConfig } from '../system/config';
-import { startEmbeddedSystem } from '../system/embedded-system';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bulkImport } from '../gateway/bulk-import';
+// Types only (erased): each command's modules are required when the command runs.
+import type * as CertsCli from '../certs/cli';
+import type * as ChaincodeCli from '../chaincode/ccaas-cli';
+import type * as BulkImport from '../gateway/bulk-import';
+import type * as EmbeddedLedger from '../ledger/embedded';
+import type * as NetworkCli from '../network/cli';
+import type * as SealCli from '../seal/cli';
+import type * as Config from '../system/config';
+import type * as EmbeddedSystem from '../system/embedded-system';
 
 const USAGE = `usage: licensechain <command>
   start                   run the embedded system (ledger, gateway, verifier) with demo data
@@ -24,9 +33,22 @@ const USAGE = `usage: licensechain <command>
   import FILE [--principal NAME | --token T] [--gateway URL] [--batch-size N]
                           bulk-collect licenses from NDJSON or CSV, resumable
   certs …                 PKI commands
-  seal …                  e-seal commands`;
+  seal …                  e-seal commands
+  network up|down|status  a local Hyperledger Fabric 2.5 network (needs Fabric's binaries: README "Fabric mode")
+  chaincode package|serve the chaincode as a service (Fabric ccaas package, chaincode server)`;
+
+/**
+ * The embedded system's commands: quiet fabric-shim's and fabric-contract-api's loggers before
+ * anything loads them (the embedded ledger's side-effect module; see its comment).
+ */
+function embeddedMode(): void {
+  require('../ledger/embedded/quiet-fabric-loggers');
+}
 
 async function start(): Promise<number> {
+  embeddedMode();
+  const { loadConfig } = require('../system/config') as typeof Config;
+  const { startEmbeddedSystem } = require('../system/embedded-system') as typeof EmbeddedSystem;
   const config = loadConfig();
   const system = await startEmbeddedSystem(config);
   process.stdout.write(
@@ -57,6 +79,9 @@ async function importFile(argv: string[]): Promise<number> {
   });
   const file = positionals[0];
   if (!file) throw new Error('import: name the NDJSON or CSV file');
+  embeddedMode();
+  const { loadConfig } = require('../system/config') as typeof Config;
+  const { bulkImport } = require('../gateway/bulk-import') as typeof BulkImport;
   let { token, gateway } = values;
   if (!token) {
     // The demo's credentials file names each principal's token.
@@ -84,6 +109,9 @@ async function main(argv: string[]): Promise<number> {
     case 'start':
       return start();
     case 'verify-ledger': {
+      embeddedMode();
+      const { loadConfig } = require('../system/config') as typeof Config;
+      const { verifyLedger } = require('../ledger/embedded') as typeof EmbeddedLedger;
       const dir = rest[0] ?? join(loadConfig().dataDir, 'ledger');
       const report = await verifyLedger(dir);
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -92,9 +120,13 @@ async function main(argv: string[]): Promise<number> {
     case 'import':
       return importFile(rest);
     case 'certs':
-      return certsCli(rest);
+      return (require('../certs/cli') as typeof CertsCli).run(rest);
     case 'seal':
-      return sealCli(rest);
+      return (require('../seal/cli') as typeof SealCli).run(rest);
+    case 'network':
+      return (require('../network/cli') as typeof NetworkCli).run(rest);
+    case 'chaincode':
+      return (require('../chaincode/ccaas-cli') as typeof ChaincodeCli).run(rest);
     default:
       process.stderr.write(`${USAGE}\n`);
       return command === undefined || command === '--help' ? 0 : 2;
@@ -106,7 +138,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`${error instanceof ConfigError ? error.message : (error as Error).stack ?? String(error)}\n`);
+    // A configuration error (system/config.ts ConfigError) is the operator's to fix: its message suffices.
+    const message = (error as Error | undefined)?.name === 'ConfigError' ? (error as Error).message : (error as Error).stack ?? String(error);
+    process.stderr.write(`${message}\n`);
     process.exitCode = 1;
   },
 );
