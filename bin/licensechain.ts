@@ -26,9 +26,11 @@ import type * as NetworkCli from '../network/cli';
 import type * as SealCli from '../seal/cli';
 import type * as Config from '../system/config';
 import type * as EmbeddedSystem from '../system/embedded-system';
+import type * as FabricSystem from '../system/fabric-system';
 
 const USAGE = `usage: licensechain <command>
-  start                   run the embedded system (ledger, gateway, verifier) with demo data
+  start                   run the system (ledger, gateway, verifier) with demo data; LC_LEDGER=fabric:
+                          on the network \`network up\` made (LC_FABRIC_NETWORK)
   verify-ledger [dir]     verify the embedded ledger from genesis (default: $LC_DATA_DIR/ledger)
   import FILE [--principal NAME | --token T] [--gateway URL] [--batch-size N]
                           bulk-collect licenses from NDJSON or CSV, resumable
@@ -46,13 +48,20 @@ function embeddedMode(): void {
 }
 
 async function start(): Promise<number> {
-  embeddedMode();
   const { loadConfig } = require('../system/config') as typeof Config;
-  const { startEmbeddedSystem } = require('../system/embedded-system') as typeof EmbeddedSystem;
   const config = loadConfig();
-  const system = await startEmbeddedSystem(config);
+  let system: { ledger: { info(): Promise<{ height: number }> }; demo: { credentialsPath: string }; close(): Promise<void> };
+  if (config.ledger === 'fabric') {
+    const { startFabricSystem } = require('../system/fabric-system') as typeof FabricSystem;
+    system = await startFabricSystem(config);
+  } else {
+    embeddedMode();
+    const { startEmbeddedSystem } = require('../system/embedded-system') as typeof EmbeddedSystem;
+    system = await startEmbeddedSystem(config);
+  }
+  const { height } = await system.ledger.info();
   process.stdout.write(
-    `LicenseChain is running (embedded ledger at height ${system.ledger.height})\n` +
+    `LicenseChain is running (${config.ledger} ledger at height ${height})\n` +
       `  gateway   http://${config.gateway.host}:${config.gateway.port}  (docs: /docs)\n` +
       `  verifier  http://${config.verifier.host}:${config.verifier.port}  (page: /verify)\n` +
       `  demo credentials: ${system.demo.credentialsPath}\n`,

@@ -5,7 +5,9 @@
  * | variable | default | meaning |
  * |---|---|---|
  * | `LC_DATA_DIR` | `./data` | ledger, stores, demo consortium, secrets |
- * | `LC_LEDGER` | `embedded` | `embedded` (Fabric mode: see README) |
+ * | `LC_LEDGER` | `embedded` | `embedded`, or `fabric` (README "Fabric mode") |
+ * | `LC_FACTS_CACHE` | `events` (embedded), `off` (fabric) | verifier: keep verification facts until a chaincode event changes them (`events`), or read the ledger every time (`off`). Embedded events arrive before the next request is served; Fabric's arrive a moment after the commit, so there a cached answer may lag (it says `cached` and its height) |
+ * | `LC_FABRIC_DIR` | `./data/fabric` | Fabric mode: the folder of the network `licensechain network up` made; its `network.json` names peers, TLS CAs, channel, chaincode and the consortium (the other `LC_FABRIC_*` variables are the network commands', accepted here) |
  * | `LC_GATEWAY_HOST` / `LC_GATEWAY_PORT` | `127.0.0.1` / `7001` | gateway listen address |
  * | `LC_VERIFIER_HOST` / `LC_VERIFIER_PORT` | `127.0.0.1` / `7002` | verifier listen address |
  * | `LC_PUBLIC_VERIFIER_URL` | `http://<verifier host:port>` | base URL printed in QR payloads |
@@ -18,7 +20,7 @@
  * | `LC_CUSTODIAN_CA` | Node's CAs | PEM file of the CA certificates trusted for `https` custodian URLs |
  */
 import Ajv from 'ajv';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE } from '../service/rate-limits';
 import { DEFAULT_MAX_INFLIGHT_SUBMITS } from '../service/submit-gate';
 
@@ -37,6 +39,10 @@ export interface SystemConfig {
   readonly custodianUrls: Readonly<Record<string, string>>;
   /** PEM file of CA certificates for https custodians (default: Node's). */
   readonly custodianCaFile: string | undefined;
+  /** Fabric mode: the network description (peers, TLS CAs, channel, chaincode, consortium). */
+  readonly fabricNetworkFile: string;
+  /** Verifier facts cache: invalidated by chaincode events, or off. */
+  readonly factsCache: 'events' | 'off';
 }
 
 const schema = {
@@ -58,6 +64,14 @@ const schema = {
     LC_MAX_INFLIGHT_SUBMITS: { type: 'string', pattern: '^[1-9][0-9]{0,5}$' },
     LC_CUSTODIAN_URLS: { type: 'string', minLength: 2 },
     LC_CUSTODIAN_CA: { type: 'string', minLength: 1 },
+    LC_FABRIC_DIR: { type: 'string', minLength: 1 },
+    // Read by `licensechain network …` (network/layout.ts); accepted so one shell can run both.
+    LC_FABRIC_BASE_PORT: { type: 'string' },
+    LC_FABRIC_BATCH_TIMEOUT: { type: 'string' },
+    LC_FABRIC_BATCH_MAX_MESSAGES: { type: 'string' },
+    LC_FABRIC_BATCH_PREFERRED_BYTES: { type: 'string' },
+    LC_FABRIC_LOGGING_SPEC: { type: 'string' },
+    LC_FACTS_CACHE: { enum: ['events', 'off'] },
   },
 } as const;
 
@@ -119,9 +133,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   };
   const gateway = { host: own.LC_GATEWAY_HOST ?? '127.0.0.1', port: port(own.LC_GATEWAY_PORT, 7001) };
   const verifier = { host: own.LC_VERIFIER_HOST ?? '127.0.0.1', port: port(own.LC_VERIFIER_PORT, 7002) };
+  const dataDir = resolve(own.LC_DATA_DIR ?? 'data');
+  const ledger = (own.LC_LEDGER as 'embedded' | 'fabric' | undefined) ?? 'embedded';
   return {
-    dataDir: resolve(own.LC_DATA_DIR ?? 'data'),
-    ledger: (own.LC_LEDGER as 'embedded' | 'fabric' | undefined) ?? 'embedded',
+    dataDir,
+    ledger,
     gateway,
     verifier,
     publicVerifierUrl: own.LC_PUBLIC_VERIFIER_URL ?? `http://${verifier.host}:${verifier.port}`,
@@ -132,6 +148,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxInflightSubmits: Number(own.LC_MAX_INFLIGHT_SUBMITS ?? DEFAULT_MAX_INFLIGHT_SUBMITS),
     custodianUrls: custodianUrls(own.LC_CUSTODIAN_URLS),
     custodianCaFile: own.LC_CUSTODIAN_CA === undefined ? undefined : resolve(own.LC_CUSTODIAN_CA),
+    fabricNetworkFile: join(resolve(own.LC_FABRIC_DIR ?? join('data', 'fabric')), 'network.json'),
+    factsCache: (own.LC_FACTS_CACHE as 'events' | 'off' | undefined) ?? (ledger === 'embedded' ? 'events' : 'off'),
     ...overrides,
   };
 }

@@ -71,8 +71,12 @@ function writeSecret(path: string, data: string): void {
   writeFileSync(path, data, { mode: 0o600 });
 }
 
-/** Creates (or reuses) the demo consortium under `dataDir` and writes the credentials file. */
-export async function ensureDemoConsortium(dataDir: string, urls: { gateway: string; verifier: string }): Promise<DemoMaterial> {
+/**
+ * Creates (or reuses) the demo consortium under `dataDir` (or in `consortiumDir`: a Fabric
+ * network's, which has the same organisations and principals plus its nodes) and writes the
+ * credentials file.
+ */
+export async function ensureDemoConsortium(dataDir: string, urls: { gateway: string; verifier: string }, options: { consortiumDir?: string } = {}): Promise<DemoMaterial> {
   const spec: ConsortiumSpec = {
     organisations: DEMO_ORGANISATIONS.map((org) => ({
       mspId: org.mspId,
@@ -80,7 +84,7 @@ export async function ensureDemoConsortium(dataDir: string, urls: { gateway: str
       identities: DEMO_PRINCIPALS.filter((p) => p.mspId === org.mspId).map((p) => ({ name: p.name, role: p.role })),
     })),
   };
-  const consortium = await createConsortium(join(dataDir, 'consortium'), spec);
+  const consortium = await createConsortium(options.consortiumDir ?? join(dataDir, 'consortium'), spec);
 
   const holderKeyPath = join(dataDir, 'secrets', 'holder-key');
   if (!existsSync(holderKeyPath)) writeSecret(holderKeyPath, randomBytes(32).toString('hex'));

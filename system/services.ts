@@ -121,7 +121,7 @@ export async function startServices(input: ServicesInput): Promise<LicenseChainS
       ledger,
       principals,
       publicPrincipal: byName.get('verifier') as Principal,
-      factsEvents: gateways.get('verifier') as Gateway,
+      ...(config.factsCache === 'events' ? { factsEvents: gateways.get('verifier') as Gateway } : {}),
       sealTrust: folderTrust(join(sealsDir(config.dataDir), 'trust'), () => loadSealTrustRoots(config.dataDir)),
       materialSource,
       dataDir: join(config.dataDir, 'verifier'),

@@ -8,12 +8,21 @@
  *   await t.close();
  */
 import './quiet';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type SystemConfig } from '../../system/config';
 import { startEmbeddedSystem, type EmbeddedSystem } from '../../system/embedded-system';
+import type * as FabricSystemModule from '../../system/fabric-system';
+
+/**
+ * `LC_TEST_LEDGER=fabric` (set by test/conformance/fabric.test.ts): the same tests on a Fabric
+ * network (`LC_FABRIC_DIR`). The demo seals are already on that ledger, so each test system starts
+ * from a copy of the folder that put them there (`LC_TEST_FABRIC_SHARED`: keyring, secrets,
+ * principals), with stores of its own.
+ */
+export const TEST_LEDGER: 'embedded' | 'fabric' = process.env.LC_TEST_LEDGER === 'fabric' ? 'fabric' : 'embedded';
 
 /** Demo principals' names (system/demo-consortium.ts). */
 export type DemoPrincipalName = 'admin' | 'issuerA' | 'issuerB' | 'portal' | 'verifier' | 'auditor';
@@ -77,7 +86,17 @@ export async function startTestSystem(options: StartTestSystemOptions = {}): Pro
   });
   let system: EmbeddedSystem;
   try {
-    system = await startEmbeddedSystem(config, { listen: true, logger: options.logger ?? false });
+    if (TEST_LEDGER === 'fabric') {
+      const shared = process.env.LC_TEST_FABRIC_SHARED;
+      if (!shared) throw new Error('LC_TEST_LEDGER=fabric needs LC_TEST_FABRIC_SHARED (see test/conformance/fabric.test.ts)');
+      if (temporary) cpSync(shared, dataDir, { recursive: true, filter: (source) => !/[/\\](gateway|verifier)$/.test(source) });
+      const { startFabricSystem } = require('../../system/fabric-system') as typeof FabricSystemModule;
+      const fabricConfig = loadConfig(process.env, { ...config });
+      // Embedded-only members (the ledger's height, …) are absent: the conformance list avoids tests that use them.
+      system = (await startFabricSystem({ ...fabricConfig, ledger: 'fabric' }, { listen: true, logger: options.logger ?? false })) as unknown as EmbeddedSystem;
+    } else {
+      system = await startEmbeddedSystem(config, { listen: true, logger: options.logger ?? false });
+    }
   } catch (error) {
     if (temporary) rmSync(dataDir, { recursive: true, force: true });
     throw error;

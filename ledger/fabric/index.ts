@@ -1,0 +1,10 @@
+export { FabricLedger, DEFAULT_DEADLINES } from './fabric-ledger';
+export type { FabricDeadlines, FabricLedgerOptions } from './fabric-ledger';
+export { FabricGateway } from './fabric-gateway';
+export { FabricContract, conflictBackoffMs, DEFAULT_MAX_RETRIES } from './fabric-contract';
+export type { ConflictRetryOptions } from './fabric-contract';
+export { mapFabricError } from './fabric-errors';
+export { describeFabricBlock, decodeChainInfo } from './block-decoder';
+export type { FabricBlockJson, FabricTransactionJson } from './block-decoder';
+export { fabricLedgerOptions, peerFor, readFabricNetwork } from './network-config';
+export type { FabricNetworkDescription, FabricPeerDescription } from './network-config';
