@@ -91,9 +91,12 @@ export async function startTestSystem(options: StartTestSystemOptions = {}): Pro
       if (!shared) throw new Error('LC_TEST_LEDGER=fabric needs LC_TEST_FABRIC_SHARED (see test/conformance/fabric.test.ts)');
       if (temporary) cpSync(shared, dataDir, { recursive: true, filter: (source) => !/[/\\](gateway|verifier)$/.test(source) });
       const { startFabricSystem } = require('../../system/fabric-system') as typeof FabricSystemModule;
-      const fabricConfig = loadConfig(process.env, { ...config });
+      const fabricDir = process.env.LC_FABRIC_DIR ?? join('data', 'fabric');
       // Embedded-only members (the ledger's height, …) are absent: the conformance list avoids tests that use them.
-      system = (await startFabricSystem({ ...fabricConfig, ledger: 'fabric' }, { listen: true, logger: options.logger ?? false })) as unknown as EmbeddedSystem;
+      system = (await startFabricSystem(
+        { ...config, ledger: 'fabric', factsCache: 'off', fabricNetworkFile: join(fabricDir, 'network.json') },
+        { listen: true, logger: options.logger ?? false },
+      )) as unknown as EmbeddedSystem;
     } else {
       system = await startEmbeddedSystem(config, { listen: true, logger: options.logger ?? false });
     }
