@@ -1,7 +1,7 @@
 /**
- * The system under benchmark: the embedded system (ledger, gateway, verifier) in this process on
- * ephemeral ports, in a temporary data folder removed on close, with the demo principals' tokens;
- * and the request bodies the benchmarks send.
+ * The system under benchmark: the embedded system (ledger, gateway, verifier) — or the Fabric
+ * system on a running network — in this process on ephemeral ports, in a temporary data folder
+ * removed on close, with the demo principals' tokens; and the request bodies the benchmarks send.
  */
 import '../../test/support/quiet';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,14 +9,16 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { usccCheckCharacter } from '../../domain/holder-code';
-import { loadConfig } from '../../system/config';
+import { loadConfig, type SystemConfig } from '../../system/config';
 import { DEMO_LICENSE_TYPES } from '../../system/demo-ledger';
 import { startEmbeddedSystem, type EmbeddedSystem } from '../../system/embedded-system';
+import { startFabricSystem, type FabricSystem } from '../../system/fabric-system';
+import type { LicenseChainSystem } from '../../system/services';
 
 export type PrincipalName = 'admin' | 'issuerA' | 'issuerB' | 'portal' | 'verifier' | 'auditor';
 
-export interface BenchSystem {
-  readonly system: EmbeddedSystem;
+export interface BenchSystem<S extends LicenseChainSystem = EmbeddedSystem> {
+  readonly system: S;
   readonly gatewayUrl: string;
   readonly verifierUrl: string;
   readonly dataDir: string;
@@ -26,11 +28,24 @@ export interface BenchSystem {
 }
 
 /** Starts the embedded system exactly as configured by default (block cutting included), silent. */
-export async function startBenchSystem(): Promise<BenchSystem> {
+export function startBenchSystem(): Promise<BenchSystem> {
+  return benchSystem((config) => startEmbeddedSystem(config));
+}
+
+/**
+ * Starts the Fabric system (`LC_LEDGER=fabric`, system/fabric-system.ts) on the running network
+ * that `networkFile` (`<LC_FABRIC_DIR>/network.json`) describes, otherwise as configured by
+ * default, silent; its own data folder (gateway stores, seal keyring, tokens) is temporary.
+ */
+export function startFabricBenchSystem(networkFile: string): Promise<BenchSystem<FabricSystem>> {
+  return benchSystem((config) => startFabricSystem({ ...config, ledger: 'fabric', fabricNetworkFile: networkFile, factsCache: 'off' }));
+}
+
+async function benchSystem<S extends LicenseChainSystem>(start: (config: SystemConfig) => Promise<S>): Promise<BenchSystem<S>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lc-bench-'));
-  let system: EmbeddedSystem;
+  let system: S;
   try {
-    system = await startEmbeddedSystem(
+    system = await start(
       loadConfig({}, { dataDir, gateway: { host: '127.0.0.1', port: 0 }, verifier: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' }),
     );
   } catch (error) {
@@ -60,7 +75,7 @@ export async function startBenchSystem(): Promise<BenchSystem> {
 }
 
 /** Removes the data folder even when the benchmark is interrupted. */
-export function closeOnSignal(bench: BenchSystem): void {
+export function closeOnSignal(bench: BenchSystem<LicenseChainSystem>): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       void bench.close().finally(() => process.exit(130));
