@@ -17,7 +17,10 @@
  * at most {@link ISSUING_CACHE_TTL_MS} later.
  *
  * Concurrent requests share one ledger call per answer (the pending promise is cached); a failed
- * call is not kept.
+ * call is not kept. An answer past its TTL is refreshed in the background while it is still used,
+ * up to twice the TTL: issuance never waits for the refresh (on Fabric a read queues behind the
+ * peers' commits, ~0.4 s under load), and the staleness stays bounded and harmless as above — a
+ * refused attempt that used it is retried with fresh answers.
  */
 import type { Principal } from '../service/principal';
 
@@ -35,6 +38,10 @@ interface Entry {
   readonly value: Promise<unknown>;
   /** When the call was made. */
   readonly at: number;
+  /** The call answered (a pending or failed one is never served stale). */
+  answered: boolean;
+  /** A refresh is under way. */
+  refreshing: boolean;
 }
 
 /** Ledger answers issuance uses, per principal, briefly. */
@@ -54,9 +61,10 @@ export class IssuingCache {
   }
 
   /**
-   * The answer under `key` for `principal`: cached when younger than the TTL, else `load()` (whose
-   * rejection is passed on and not kept). `used.oldest` is lowered to when the answer was asked
-   * for, so that an attempt can tell afterwards whether it relied on an answer older than itself.
+   * The answer under `key` for `principal`: cached when younger than the TTL; up to twice the TTL
+   * the cached answer while a refresh runs in the background; else `load()` (whose rejection is
+   * passed on and not kept). `used.oldest` is lowered to when the answer was asked for, so that
+   * an attempt can tell afterwards whether it relied on an answer older than itself.
    */
   get<T>(principal: Principal, key: string, load: () => Promise<T>, used?: { oldest: number }): Promise<T> {
     if (this.#ttlMs <= 0) return load();
@@ -67,17 +75,37 @@ export class IssuingCache {
     }
     const now = this.#now();
     let entry = entries.get(key);
-    if (!entry || now - entry.at >= this.#ttlMs) {
-      const created: Entry = { value: load(), at: now };
-      const map = entries;
-      created.value.catch(() => {
-        if (map.get(key) === created) map.delete(key);
-      });
-      entries.set(key, created);
-      entry = created;
+    const age = entry === undefined ? Infinity : now - entry.at;
+    if (!entry || age >= 2 * this.#ttlMs || (age >= this.#ttlMs && !entry.answered)) {
+      entry = this.#ask(entries, key, load, now);
+    } else if (age >= this.#ttlMs && !entry.refreshing) {
+      const stale = entry;
+      stale.refreshing = true;
+      // The fresh answer replaces the stale one once it has come; a failed refresh leaves it.
+      const fresh = this.#ask(entries, key, load, now, stale);
+      fresh.value.then(
+        () => undefined,
+        () => (stale.refreshing = false),
+      );
     }
     if (used && entry.at < used.oldest) used.oldest = entry.at;
     return entry.value as Promise<T>;
+  }
+
+  /** Starts `load()`; its entry is stored at once, or (`replacing`) when it has answered. */
+  #ask(entries: Map<string, Entry>, key: string, load: () => Promise<unknown>, now: number, replacing?: Entry): Entry {
+    const created: Entry = { value: load(), at: now, answered: false, refreshing: false };
+    created.value.then(
+      () => {
+        created.answered = true;
+        if (replacing && entries.get(key) === replacing) entries.set(key, created);
+      },
+      () => {
+        if (entries.get(key) === created) entries.delete(key);
+      },
+    );
+    if (!replacing) entries.set(key, created);
+    return created;
   }
 
   /** Drops every answer kept for `principal` (after the ledger refused one of its requests). */

@@ -22,11 +22,48 @@ t.test('reuse within the TTL, per principal and key; asked again after it', asyn
   now += 4_999;
   t.equal(await cache.get(a, 'seal', load), 1, 'still within the TTL');
   now += 1;
-  t.equal(await cache.get(a, 'seal', load), 4, 'expired: asked again');
-  t.equal(await cache.get(b, 'seal', load), 5, 'expired for the other principal too');
+  t.equal(await cache.get(a, 'seal', load), 1, 'past the TTL: still the old answer, while a refresh runs');
+  t.equal(calls, 4, 'the refresh was asked for');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(await cache.get(a, 'seal', load), 4, 'the refreshed answer, once it came');
+  t.equal(calls, 4, 'one refresh only');
+  now += 10_000;
+  t.equal(await cache.get(b, 'seal', load), 5, 'past twice the TTL: asked again and waited for');
   cache.forget(a);
   t.equal(await cache.get(a, 'seal', load), 6, 'forgotten: asked again');
   t.equal(await cache.get(b, 'seal', load), 5, 'the other principal keeps its answers');
+});
+
+t.test('a failed refresh keeps the old answer until twice the TTL; a pending first call is never stale', async (t) => {
+  let now = 0;
+  const cache = new IssuingCache({ ttlMs: 1_000, now: () => now });
+  const a = principal('a');
+  let fail = false;
+  let calls = 0;
+  const load = async (): Promise<number> => {
+    calls++;
+    if (fail) throw new Error('ledger down');
+    return calls;
+  };
+  t.equal(await cache.get(a, 'seal', load), 1);
+  fail = true;
+  now = 1_500;
+  t.equal(await cache.get(a, 'seal', load), 1, 'stale while the refresh fails');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(await cache.get(a, 'seal', load), 1, 'still the old answer');
+  t.equal(calls, 3, 'the failed refresh is tried again');
+  now = 2_000;
+  await t.rejects(cache.get(a, 'seal', load), /ledger down/, 'at twice the TTL the caller waits for the ledger');
+  fail = false;
+  let release: (() => void) | undefined;
+  const slow = (): Promise<number> => new Promise((resolve) => (release = () => resolve(99)));
+  const b = principal('b');
+  const first = cache.get(b, 'seal', slow);
+  now = 3_500;
+  const second = cache.get(b, 'seal', load);
+  release?.();
+  t.equal(await first, 99);
+  t.not(await second, 99, 'a call still pending past the TTL is not served: asked again');
 });
 
 t.test('concurrent askers share one call; a failure is not kept', async (t) => {
