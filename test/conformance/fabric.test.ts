@@ -20,9 +20,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import t from 'tap';
 import { fabricMissing } from '../../network/binaries';
-import { portFree } from '../../network/health';
 import { loadConfig } from '../../system/config';
 import { startFabricSystem } from '../../system/fabric-system';
+import { freePortBlock } from '../support/free-ports';
 
 const BUILD = join(__dirname, '..', '..');
 const CLI = join(BUILD, 'bin', 'licensechain.js');
@@ -53,16 +53,6 @@ function run(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise
   });
 }
 
-/** A base port B with B..B+9 free on 127.0.0.1. */
-async function freePorts(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 21_000 + 10 * Math.floor(Math.random() * 2_000);
-    let free = true;
-    for (let port = base; port < base + 10 && free; port++) free = await portFree(port);
-    if (free) return base;
-  }
-  throw new Error('no block of 10 free ports');
-}
 
 const missing = fabricMissing();
 if (missing) {
@@ -79,7 +69,7 @@ if (missing) {
       rmSync(shared, { recursive: true, force: true });
     });
 
-    const up = await run([CLI, 'network', 'up', '--dir', dir, '--base-port', String(await freePorts())], env, 180_000);
+    const up = await run([CLI, 'network', 'up', '--dir', dir, '--base-port', String(await freePortBlock())], env, 180_000);
     t.equal(up.code, 0, 'network up');
     if (up.code !== 0) {
       t.comment(up.output);

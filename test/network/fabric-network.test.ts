@@ -20,6 +20,7 @@ import t from 'tap';
 import { loadConsortium, memberCredentials } from '../../certs/consortium';
 import { fabricMissing } from '../../network/binaries';
 import { portFree } from '../../network/health';
+import { freePortBlock } from '../support/free-ports';
 import type { NetworkFile } from '../../network/network-file';
 import { isOurs, markedProcesses } from '../../network/processes';
 
@@ -35,16 +36,6 @@ function cli(args: string[], timeoutMs = 120_000): Promise<{ code: number; stdou
   });
 }
 
-/** A base port B with B..B+9 free on 127.0.0.1. */
-async function freeBlock(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + 10 * Math.floor(Math.random() * 3_000);
-    let free = true;
-    for (let p = base; p < base + 10 && free; p++) free = await portFree(p);
-    if (free) return base;
-  }
-  throw new Error('no block of 10 free ports found');
-}
 
 async function gatewayFor(network: NetworkFile, mspId: string, user: string, peerName: string): Promise<{ gateway: Gateway; client: grpc.Client }> {
   const consortium = await loadConsortium(network.consortiumDir);
@@ -79,7 +70,7 @@ if (missing) {
 } else {
   t.test('licensechain network up, a transaction on both peers, idempotent up, down', async (t) => {
     const dir = path.join(await mkdtemp(path.join(tmpdir(), 'lc-fabric-')), 'net');
-    const basePort = await freeBlock();
+    const basePort = await freePortBlock();
     t.teardown(async () => {
       if (existsSync(dir)) await cli(['network', 'down', '--dir', dir]);
       await rm(path.dirname(dir), { recursive: true, force: true });
