@@ -23,14 +23,27 @@
  * Every `--report` seconds and at the end: throughput, latency p50/p95/p99 per operation, errors
  * by code (the problem's `code`, `HTTP_<status>`, `SOCKET`, `TIMEOUT`, `NOT_VERIFIED`,
  * `BYTES_MISMATCH`, `CLIENT_BACKLOG`), the server's resident memory (VmRSS of the child, sampled
- * every second) and CPU; at the end, resident memory in the first and the last minute (mean) and
- * the growth between them. At each report `/readyz` is asked as a readiness probe would, and
- * the reports at which it was not ready are listed.
+ * every second, with its anonymous and file-backed parts) and V8 heap (its `/metrics`, every 5 s),
+ * and CPU. At each report `/readyz` is asked as a readiness probe would, and the reports at which
+ * it was not ready are listed.
+ *
+ * The memory verdict at the end: the first minute (a quarter of a run shorter than four minutes)
+ * is warm-up and is not judged; resident memory must grow less than 10 % from the minute after it
+ * (minute 2) to the last minute. Also shown: the growth from the first minute, the anonymous and
+ * file-backed parts (LevelDB maps its table files into memory: those pages grow with the ledger
+ * and are page cache the kernel can drop), the lowest V8 heap used in each window, and the trend
+ * over the second half of the run — whether resident memory has levelled off.
  *
  *   node build/bench/soak.js --find-max [--find-max-duration 30] [--concurrency 32]
  *       closed loop: `--concurrency` clients back to back, the mix as above; the completed rate is
  *       the maximum sustainable rate; prints the rate to soak at (80 %)
  *   node build/bench/soak.js --duration 600 --rate 120 [--report 30] [--json FILE] [--keep]
+ *       [--data-dir DIR]                 run on this data folder (kept), e.g. a large ledger a
+ *                                        `--keep` run left
+ *       [--server-node-options=OPTIONS]  NODE_OPTIONS of the server only, e.g.
+ *                                        `--cpu-prof --cpu-prof-dir=/tmp/prof`,
+ *                                        `--heapsnapshot-signal=SIGUSR2`, or
+ *                                        `--require build/bench/support/memory-probe.js`
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -65,6 +78,10 @@ const { values: opts } = parseArgs({
     addresses: { type: 'string', default: '64' },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    /** Run on this data folder (kept afterwards), e.g. one a `--keep` run left: a ledger already large. */
+    'data-dir': { type: 'string' },
+    /** NODE_OPTIONS of the server only, e.g. `--heapsnapshot-signal=SIGUSR2` or `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+    'server-node-options': { type: 'string' },
   },
 });
 
@@ -149,9 +166,31 @@ function printWindow(title: string, window: Window, seconds: number): void {
 // ---------------------------------------------------------------------------------------------
 // The server's memory and CPU
 
+interface HeapSample {
+  readonly at: number;
+  readonly usedMb: number;
+  readonly totalMb: number;
+}
+
 interface Sample {
   readonly at: number;
   readonly rssKb: number;
+  /** Of the resident set: anonymous memory (heaps, malloc, LevelDB caches and memtables). */
+  readonly anonKb: number;
+  /** Of the resident set: file pages mapped into the process (code, and LevelDB's memory-mapped tables). */
+  readonly fileKb: number;
+}
+
+/** VmRSS and its anonymous and file-backed parts (`/proc/<pid>/status`), or undefined once gone. */
+function residentOf(pid: number): Omit<Sample, 'at'> | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    const rssKb = kb('VmRSS');
+    return Number.isFinite(rssKb) ? { rssKb, anonKb: kb('RssAnon'), fileKb: kb('RssFile') + kb('RssShmem') } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function cpuTicks(pid: number): number | undefined {
@@ -163,6 +202,37 @@ function cpuTicks(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** The server's own view of its memory (prom-client's default metrics of the gateway: one process). */
+interface ServerMemory {
+  readonly heapUsedMb: number;
+  readonly heapTotalMb: number;
+  readonly externalMb: number;
+  readonly oldSpaceUsedMb: number;
+}
+
+async function serverMemory(sys: ChildSystem): Promise<ServerMemory | undefined> {
+  try {
+    const answer = await httpCall(sys.gatewayUrl, 'GET', '/metrics', { timeoutMs: 5000, agent: PROBE });
+    if (answer.status !== 200) return undefined;
+    const text = answer.body.toString('utf8');
+    const value = (name: string, labels = ''): number => {
+      const match = new RegExp(`^${name}\\{[^}]*${labels}[^}]*\\} ([0-9.e+]+)$`, 'm').exec(text);
+      return match ? Number(match[1]) / 2 ** 20 : NaN;
+    };
+    return {
+      heapUsedMb: value('nodejs_heap_size_used_bytes'),
+      heapTotalMb: value('nodejs_heap_size_total_bytes'),
+      externalMb: value('nodejs_external_memory_bytes'),
+      oldSpaceUsedMb: value('nodejs_heap_space_size_used_bytes', 'space="old"'),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+const heapText = (m: ServerMemory | undefined): string =>
+  m === undefined ? 'heap -' : `heap used ${m.heapUsedMb.toFixed(0)} MB (old space ${m.oldSpaceUsedMb.toFixed(0)}) of ${m.heapTotalMb.toFixed(0)} MB, external ${m.externalMb.toFixed(0)} MB`;
 
 function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
@@ -344,8 +414,10 @@ class Mix {
 interface RunResult {
   readonly seconds: number;
   readonly total: Window;
-  readonly intervals: Array<{ at: number; okPerSecond: number; failed: number; rssKb: number | undefined; cpu: number; clientCpu: number; height: number | undefined; summary: ReturnType<Window['summary']>; errors: Record<string, number> }>;
+  readonly intervals: Array<{ at: number; okPerSecond: number; failed: number; rssKb: number | undefined; memory: ServerMemory | undefined; cpu: number; clientCpu: number; height: number | undefined; summary: ReturnType<Window['summary']>; errors: Record<string, number> }>;
   readonly rss: Sample[];
+  /** The server's V8 heap (main thread), every 5 s. */
+  readonly heap: HeapSample[];
   /** Reports at which `/readyz` did not answer 200 within its own deadline. */
   readonly notReady: string[];
 }
@@ -373,6 +445,7 @@ async function drive(sys: ChildSystem, mix: Mix, seconds: number, rate: number |
   const total = new Window();
   let window = new Window();
   const rss: Sample[] = [];
+  const heap: HeapSample[] = [];
   const notReady: string[] = [];
   const intervals: RunResult['intervals'] = [];
   const started = performance.now();
@@ -382,9 +455,19 @@ async function drive(sys: ChildSystem, mix: Mix, seconds: number, rate: number |
   let lastTicks = cpuTicks(sys.pid) ?? 0;
   let lastClientCpu = process.cpuUsage();
 
+  let ticks = 0;
+  let scraping = false;
   const sampler = setInterval(() => {
-    const kb = sys.rssKb();
-    if (kb !== undefined) rss.push({ at: (performance.now() - started) / 1000, rssKb: kb });
+    const at = (performance.now() - started) / 1000;
+    const resident = residentOf(sys.pid);
+    if (resident !== undefined) rss.push({ at, ...resident });
+    if (quiet || ticks++ % 5 !== 0 || scraping) return;
+    scraping = true;
+    void serverMemory(sys)
+      .then((m) => {
+        if (m && Number.isFinite(m.heapUsedMb)) heap.push({ at, usedMb: m.heapUsedMb, totalMb: m.heapTotalMb });
+      })
+      .finally(() => (scraping = false));
   }, 1000);
   const report = async (final = false): Promise<void> => {
     const now = performance.now();
@@ -406,10 +489,12 @@ async function drive(sys: ChildSystem, mix: Mix, seconds: number, rate: number |
     const ready = await readiness(sys);
     const height = ready.height;
     if (ready.problem) notReady.push(`${((now - started) / 1000).toFixed(0)} s: ${ready.problem} after ${ready.ms.toFixed(0)} ms`);
-    const kb = sys.rssKb();
+    const resident = residentOf(sys.pid);
+    const kb = resident?.rssKb;
+    const memory = quiet ? undefined : await serverMemory(sys);
     const at = (now - started) / 1000;
-    if (!quiet) printWindow(`[${at.toFixed(0).padStart(4)} s] last ${elapsed.toFixed(0)} s — server RSS ${mb(kb)}, CPU ${(100 * cpu).toFixed(0)} % (client ${(100 * client).toFixed(0)} %), ledger height ${height ?? `- (/readyz: ${ready.problem})`}, in flight ${inFlight}`, current, elapsed);
-    intervals.push({ at, okPerSecond: current.ok / elapsed, failed: current.failed, rssKb: kb, cpu, clientCpu: client, height, summary: current.summary(), errors: Object.fromEntries(current.errorsByOp) });
+    if (!quiet) printWindow(`[${at.toFixed(0).padStart(4)} s] last ${elapsed.toFixed(0)} s — server RSS ${mb(kb)} (anon ${mb(resident?.anonKb)}, file ${mb(resident?.fileKb)}; ${heapText(memory)}), CPU ${(100 * cpu).toFixed(0)} % (client ${(100 * client).toFixed(0)} %), ledger height ${height ?? `- (/readyz: ${ready.problem})`}, in flight ${inFlight}`, current, elapsed);
+    intervals.push({ at, okPerSecond: current.ok / elapsed, failed: current.failed, rssKb: kb, memory, cpu, clientCpu: client, height, summary: current.summary(), errors: Object.fromEntries(current.errorsByOp) });
     total.merge(current);
   };
   const reporter = setInterval(() => void report(), reportSeconds * 1000);
@@ -454,7 +539,7 @@ async function drive(sys: ChildSystem, mix: Mix, seconds: number, rate: number |
   clearInterval(reporter);
   clearInterval(sampler);
   if (window.ok + window.failed > 0) await report(true);
-  return { seconds: (performance.now() - started) / 1000, total, intervals, rss, notReady };
+  return { seconds: (performance.now() - started) / 1000, total, intervals, rss, heap, notReady };
 }
 
 function printTotals(title: string, result: RunResult): void {
@@ -465,21 +550,122 @@ function printTotals(title: string, result: RunResult): void {
   console.log(`    /readyz during the run: ${result.notReady.length === 0 ? `ready at every report (${result.intervals.length})` : `NOT ready at ${result.notReady.length} of ${result.intervals.length} reports — ${result.notReady.join('; ')}`}`);
 }
 
-function memoryReport(rss: Sample[], seconds: number): { windowSeconds: number; firstMb: number; lastMb: number; growthPercent: number; maxMb: number } | undefined {
+/** Least-squares slope of `y` over `x` (per unit of x). */
+function slope(points: ReadonlyArray<readonly [number, number]>): number {
+  const n = points.length;
+  if (n < 2) return NaN;
+  const mx = mean(points.map(([x]) => x));
+  const my = mean(points.map(([, y]) => y));
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return den === 0 ? NaN : num / den;
+}
+
+/** Growth of resident memory allowed between the end of warm-up and the end of the run (issue 8). */
+const MAX_GROWTH_PERCENT = 10;
+
+interface MemoryVerdict {
+  /** Seconds of each window: warm-up, the baseline right after it, and the last one. */
+  readonly windowSeconds: number;
+  readonly warmUpMb: number;
+  readonly baselineMb: number;
+  readonly lastMb: number;
+  readonly maxMb: number;
+  /** VmRSS growth from the baseline window (the one after warm-up) to the last window. */
+  readonly growthPercent: number;
+  /** The same with the warm-up window as the baseline (how the issue first measured it). */
+  readonly growthFromStartPercent: number;
+  readonly anon: { readonly baselineMb: number; readonly lastMb: number; readonly growthPercent: number };
+  readonly file: { readonly baselineMb: number; readonly lastMb: number };
+  /** Lowest V8 heap used in the baseline and the last window (≈ live heap after collections). */
+  readonly heapFloor: { readonly baselineMb: number; readonly lastMb: number } | undefined;
+  /** Lowest VmRSS in the baseline and the last window. */
+  readonly rssFloor: { readonly baselineMb: number; readonly lastMb: number };
+  /** Trend of the 30-second lowest VmRSS and anonymous memory over the second half of the run, MB per minute. */
+  readonly trendMbPerMinute: { readonly rss: number; readonly anon: number };
+  /** Whether the second half's trend adds less than 5 % of the baseline over that half. */
+  readonly plateau: boolean;
+  readonly pass: boolean;
+}
+
+/**
+ * The memory verdict. The first window (one minute; a quarter of a run shorter than four minutes)
+ * is warm-up — code compiled, V8's heap limits and LevelDB's caches and memtables growing to their
+ * working size, the pools of the mix filling — and is shown but not judged: growth is measured
+ * from the window right after it (minute 2) to the last window, and must stay under 10 %.
+ * Besides: the resident set split into anonymous memory (heaps, malloc, LevelDB's caches) and
+ * file pages (the node binary, and LevelDB's memory-mapped table files, which grow with the
+ * ledger and which the kernel can drop at any time), the floor of the V8 heap, and whether the
+ * resident set has levelled off over the second half of the run.
+ */
+function memoryReport(rss: Sample[], heap: HeapSample[], seconds: number): MemoryVerdict | undefined {
   if (rss.length < 2) return undefined;
-  // First and last minute; on a run shorter than four minutes, its first and last quarter.
   const span = Math.min(60, seconds / 4);
-  const first = mean(rss.filter((s) => s.at <= span).map((s) => s.rssKb));
-  const last = mean(rss.filter((s) => s.at >= seconds - span).map((s) => s.rssKb));
-  const max = Math.max(...rss.map((s) => s.rssKb));
-  const result = { windowSeconds: span, firstMb: first / 1024, lastMb: last / 1024, growthPercent: (100 * (last - first)) / first, maxMb: max / 1024 };
+  const within = <T extends { at: number }>(samples: T[], from: number, to: number): T[] => samples.filter((x) => x.at >= from && x.at < to);
+  const warm = within(rss, 0, span);
+  const baseline = within(rss, span, 2 * span);
+  const last = within(rss, seconds - span, Infinity);
+  const mb = (samples: Sample[], field: 'rssKb' | 'anonKb' | 'fileKb'): number => mean(samples.map((x) => x[field])) / 1024;
+  const percent = (from: number, to: number): number => (100 * (to - from)) / from;
+  const signed = (x: number, digits = 1): string => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+  const floor = (samples: HeapSample[]): number => Math.min(...samples.map((x) => x.usedMb));
+  const heapBaseline = within(heap, span, 2 * span);
+  const heapLast = within(heap, seconds - span, Infinity);
+  // The trend is of the lowest value in each 30 s: V8 lets its heap grow to a limit before a full
+  // collection, and a run's last minutes may fall on a peak of that saw-tooth or on a trough.
+  const floors = (field: 'rssKb' | 'anonKb'): Array<readonly [number, number]> => {
+    const bins = new Map<number, number>();
+    for (const x of rss.filter((x) => x.at >= seconds / 2)) {
+      const bin = Math.floor(x.at / 30);
+      bins.set(bin, Math.min(bins.get(bin) ?? Infinity, x[field] / 1024));
+    }
+    return [...bins].map(([bin, value]) => [bin * 30, value] as const);
+  };
+  const trend = { rss: 60 * slope(floors('rssKb')), anon: 60 * slope(floors('anonKb')) };
+  const floorOf = (samples: Sample[]): number => Math.min(...samples.map((x) => x.rssKb)) / 1024;
+  const verdict: MemoryVerdict = {
+    windowSeconds: span,
+    warmUpMb: mb(warm, 'rssKb'),
+    baselineMb: mb(baseline, 'rssKb'),
+    lastMb: mb(last, 'rssKb'),
+    maxMb: Math.max(...rss.map((x) => x.rssKb)) / 1024,
+    growthPercent: percent(mb(baseline, 'rssKb'), mb(last, 'rssKb')),
+    growthFromStartPercent: percent(mb(warm, 'rssKb'), mb(last, 'rssKb')),
+    anon: { baselineMb: mb(baseline, 'anonKb'), lastMb: mb(last, 'anonKb'), growthPercent: percent(mb(baseline, 'anonKb'), mb(last, 'anonKb')) },
+    file: { baselineMb: mb(baseline, 'fileKb'), lastMb: mb(last, 'fileKb') },
+    rssFloor: { baselineMb: floorOf(baseline), lastMb: floorOf(last) },
+    heapFloor: heapBaseline.length > 0 && heapLast.length > 0 ? { baselineMb: floor(heapBaseline), lastMb: floor(heapLast) } : undefined,
+    trendMbPerMinute: trend,
+    plateau: Math.abs(trend.rss * (seconds / 2 / 60)) < 0.05 * mb(baseline, 'rssKb'),
+    pass: percent(mb(baseline, 'rssKb'), mb(last, 'rssKb')) < MAX_GROWTH_PERCENT,
+  };
+  const w = span.toFixed(0);
+  const v = verdict;
+  console.log(`    server memory (the first ${w} s are warm-up, not judged; growth is from the ${w} s after it to the last ${w} s):`);
   console.log(
-    `    server RSS: first ${span.toFixed(0)} s mean ${result.firstMb.toFixed(0)} MB, last ${span.toFixed(0)} s mean ${result.lastMb.toFixed(0)} MB, ` +
-      `growth ${result.growthPercent >= 0 ? '+' : ''}${result.growthPercent.toFixed(1)} %, max ${result.maxMb.toFixed(0)} MB`,
+    `      resident (VmRSS): warm-up ${v.warmUpMb.toFixed(0)} MB, baseline ${v.baselineMb.toFixed(0)} MB, last ${v.lastMb.toFixed(0)} MB: ` +
+      `growth ${signed(v.growthPercent)} % — ${v.pass ? 'PASS' : 'FAIL'} (limit ${MAX_GROWTH_PERCENT} %); max ${v.maxMb.toFixed(0)} MB; ` +
+      `(from the warm-up window instead: ${signed(v.growthFromStartPercent)} %)`,
   );
-  const trail = rss.filter((_, i) => i % Math.max(1, Math.round(rss.length / 12)) === 0).map((s) => `${s.at.toFixed(0)}s:${(s.rssKb / 1024).toFixed(0)}`);
-  console.log(`    RSS over time (MB): ${trail.join(' ')}`);
-  return result;
+  console.log(
+    `      of it anonymous (heaps, malloc, LevelDB caches): ${v.anon.baselineMb.toFixed(0)} → ${v.anon.lastMb.toFixed(0)} MB (${signed(v.anon.growthPercent)} %); ` +
+      `file-backed (node binary, LevelDB's memory-mapped tables — grows with the ledger, reclaimable page cache): ${v.file.baselineMb.toFixed(0)} → ${v.file.lastMb.toFixed(0)} MB`,
+  );
+  console.log(
+    `      lowest in the window: VmRSS ${v.rssFloor.baselineMb.toFixed(0)} → ${v.rssFloor.lastMb.toFixed(0)} MB` +
+      (v.heapFloor ? `, V8 heap used (≈ live heap) ${v.heapFloor.baselineMb.toFixed(0)} → ${v.heapFloor.lastMb.toFixed(0)} MB` : ''),
+  );
+  console.log(
+    `      trend over the second half (of the lowest value every 30 s): VmRSS ${signed(trend.rss)} MB/min, anonymous ${signed(trend.anon)} MB/min — ` +
+      `${v.plateau ? 'levelled off (under 5 % of the baseline over that half)' : 'still growing (5 % of the baseline or more over that half)'}`,
+  );
+  const trail = rss.filter((_, i) => i % Math.max(1, Math.round(rss.length / 12)) === 0).map((x) => `${x.at.toFixed(0)}s:${(x.rssKb / 1024).toFixed(0)}/${(x.anonKb / 1024).toFixed(0)}`);
+  console.log(`      RSS/anonymous over time (MB): ${trail.join(' ')}`);
+  return verdict;
 }
 
 async function main(): Promise<void> {
@@ -490,12 +676,15 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const dataDir = mkdtempSync(join(tmpdir(), 'lc-soak-'));
+  const given = opts['data-dir'];
+  const keep = opts.keep || given !== undefined;
+  const dataDir = given ?? mkdtempSync(join(tmpdir(), 'lc-soak-'));
   let sys: ChildSystem;
   try {
-    sys = await startChildSystem({ dataDir, logLevel: 'warn' });
+    const nodeOptions = opts['server-node-options'];
+    sys = await startChildSystem({ dataDir, logLevel: 'warn', ...(nodeOptions ? { env: { NODE_OPTIONS: nodeOptions } } : {}) });
   } catch (error) {
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!keep) rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
   let stopping = false;
@@ -503,7 +692,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await sys.stop();
-    if (!opts.keep) rmSync(dataDir, { recursive: true, force: true });
+    if (!keep) rmSync(dataDir, { recursive: true, force: true });
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
   console.log(`system: pid ${sys.pid}, ready in ${(sys.startMs / 1000).toFixed(1)} s, data ${dataDir}, RSS ${mb(sys.rssKb())}`);
@@ -533,7 +722,7 @@ async function main(): Promise<void> {
       const result = await drive(sys, mix, seconds, rate, 0, report, Number(opts['max-in-flight']));
       printTotals('soak', result);
       console.log(`    throughput ${(result.total.ok / result.seconds).toFixed(1)} ok/s of ${rate} offered`);
-      const memory = memoryReport(result.rss, result.seconds);
+      const memory = memoryReport(result.rss, result.heap, result.seconds);
       output = {
         mode: 'soak',
         rate,
@@ -545,6 +734,7 @@ async function main(): Promise<void> {
         notReady: result.notReady,
         intervals: result.intervals,
         rss: result.rss,
+        heap: result.heap,
       };
     }
     console.log(`load average after: ${load()}`);
