@@ -4,7 +4,7 @@
  * and `Retry-After` — never queued —, while reads, invalid requests and the other service go on;
  * once the writes in flight finish, writes are accepted again.
  *
- * Slow writes: the system is restarted on its data with blocks cut only every 1.5 s, so that each
+ * Slow writes: the system is restarted on its data with blocks cut only every 4 s, so that each
  * submit waits for its block.
  */
 import t from 'tap';
@@ -13,7 +13,8 @@ import { loadConfig } from '../../system/config';
 import { DEFAULT_MAX_INFLIGHT_SUBMITS, SubmitGate } from '../../service/submit-gate';
 import { startTestSystem } from '../support/system';
 
-const BLOCK_EVERY_MS = 1500;
+// Long enough that, on a loaded machine, both slow writes still wait for their block when checked.
+const BLOCK_EVERY_MS = 4000;
 
 let n = 0;
 function orgBody(): Record<string, unknown> {
