@@ -9,7 +9,7 @@ export interface Credentials {
   readonly mspId: string;
   /** X.509 certificate, PEM. */
   readonly certificate: string;
-  /** PKCS#8 private key, PEM (`-----BEGIN PRIVATE KEY-----`). */
+  /** PKCS#8 private key, PEM (label `PRIVATE KEY`). */
   readonly privateKey: string;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Private keys for seal makers and signers, and the one file form they are kept in.
  *
- * Form: unencrypted PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`, RFC 5208), the form OpenSSL 3
+ * Form: unencrypted PKCS#8 PEM (label `PRIVATE KEY`, RFC 5208), the form OpenSSL 3
  * reads and writes. SM2 keys are `id-ecPublicKey` with curve `1.2.156.10197.1.301` and an RFC 5915
  * `ECPrivateKey` (32-byte scalar + public point) inside; RSA keys are `rsaEncryption`. SEC1
  * `EC PRIVATE KEY` (SM2) and PKCS#1 `RSA PRIVATE KEY` PEM are read too. Files are written 0600.

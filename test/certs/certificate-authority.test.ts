@@ -4,12 +4,13 @@ import { x509 } from '../../certs/x509-provider';
 import { CertificateAuthority, mspLabel } from '../../certs/certificate-authority';
 import { decodeFabricAttributes, encodeFabricAttributes, FABRIC_ATTRS_OID } from '../../certs/fabric-attributes';
 import { clientIdentity, openssl, tempDir, writeFiles } from './support';
+import { pemHeader } from '../support/pem';
 
 t.test('root CA: cryptogen-like subject, CA extensions, self-signed', async (t) => {
   const ca = await CertificateAuthority.create({ mspId: 'Org1MSP', organisation: 'Org One' });
   t.equal(ca.mspId, 'Org1MSP');
   t.equal(ca.commonName, 'ca.org1');
-  t.match(ca.privateKey, /^-----BEGIN PRIVATE KEY-----\n/);
+  t.ok(ca.privateKey.startsWith(`${pemHeader('PRIVATE KEY')}\n`), 'PKCS#8 PEM');
   const dir = await tempDir(t);
   const files = await writeFiles(dir, { 'ca.pem': ca.certificate });
   const text = (await openssl(['x509', '-in', files['ca.pem'] as string, '-noout', '-text'])).output;

@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, sign as sign_, verify } from 'node:c
 import t from 'tap';
 import { CertificateAuthority } from '../../certs/certificate-authority';
 import { isLowS, newNodeSigner, toLowS, verifyNodeSignature } from '../../certs/signer';
+import { pemArmour } from '../support/pem';
 
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 
@@ -78,5 +79,5 @@ t.test('the signer accepts a SEC1 key and refuses non-P-256 keys', async (t) => 
   const sec1 = createPrivateKey(carol.privateKey).export({ type: 'sec1', format: 'pem' }).toString();
   const signature = await newNodeSigner(sec1)(Buffer.from('x'));
   t.ok(verifyNodeSignature(carol.certificate, Buffer.from('x'), signature));
-  t.throws(() => newNodeSigner('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n'), { code: 'CERTS_MALFORMED' });
+  t.throws(() => newNodeSigner(pemArmour('PRIVATE KEY', 'AAAA')), { code: 'CERTS_MALFORMED' });
 });

@@ -2,6 +2,7 @@ import t from 'tap';
 import { CertificateAuthority } from '../../certs/certificate-authority';
 import { isLowS, verifyNodeSignature } from '../../certs/signer';
 import { SigningPool } from '../../certs/signing-pool';
+import { pemArmour } from '../support/pem';
 
 t.test('the signing pool signs for many keys, low-S, verifiable, in any interleaving', async (t) => {
   const ca = await CertificateAuthority.create({ mspId: 'Org1MSP', organisation: 'Org1' });
@@ -20,7 +21,7 @@ t.test('the signing pool signs for many keys, low-S, verifiable, in any interlea
 
 t.test('a bad key is refused when the signer is made; a closed pool refuses to sign', async (t) => {
   const pool = new SigningPool();
-  t.throws(() => pool.signer('-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n'));
+  t.throws(() => pool.signer(pemArmour('PRIVATE KEY', 'not a key')));
   const ca = await CertificateAuthority.create({ mspId: 'Org1MSP', organisation: 'Org1' });
   const signer = pool.signer((await ca.issueIdentity({ commonName: 'x' })).privateKey);
   await pool.close();

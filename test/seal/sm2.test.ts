@@ -18,6 +18,7 @@ import {
 } from '../../seal/sm2';
 import vector from './data/sm2-sign-vector.json';
 import { openssl, tempDir, throwsCode, writeTemp } from './support';
+import { pemArmour } from '../support/pem';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCase();
 const bytes = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
@@ -139,7 +140,7 @@ t.test('private key files refuse what they cannot be', async (t) => {
   throwsCode(t, () => importPrivateKeyPem('not a key'), 'SEAL_KEY_INVALID');
   const p256 = openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']);
   throwsCode(t, () => importPrivateKeyPem(p256.stdout), 'SEAL_KEY_INVALID', /SM2 curve/);
-  throwsCode(t, () => importPrivateKeyPem('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n'), 'SEAL_KEY_INVALID');
+  throwsCode(t, () => importPrivateKeyPem(pemArmour('PRIVATE KEY', 'AAAA')), 'SEAL_KEY_INVALID');
   const rsa = generateSealKey('RSA');
   t.equal(importPrivateKeyPem(exportPrivateKeyPem(rsa)).algorithm, 'RSA');
 });
