@@ -50,6 +50,22 @@ function hashNode(left: Buffer, right: Buffer): Buffer {
   return createHash('sm3').update(NODE_PREFIX).update(left).update(right).digest();
 }
 
+/**
+ * The sibling hash a proof step gives for the node at index `i`, or undefined when the step is
+ * malformed or on the wrong side (an odd index has its sibling on the left).
+ */
+function siblingAt(entry: unknown, i: number): Buffer | undefined {
+  if (typeof entry !== 'object' || entry === null) return undefined;
+  const { side, hash } = entry as Partial<MerkleProofStep>;
+  const sibling = typeof hash === 'string' ? sm3Bytes(hash) : undefined;
+  return sibling && side === (i % 2 === 1 ? 'L' : 'R') ? sibling : undefined;
+}
+
+/** The parent of the node at index `i` (hash `hash`) and its sibling. */
+function combine(hash: Buffer, sibling: Buffer, i: number): Buffer {
+  return i % 2 === 1 ? hashNode(sibling, hash) : hashNode(hash, sibling);
+}
+
 function toDigest(hash: Buffer): string {
   return `sm3:${hash.toString('hex')}`;
 }
@@ -167,12 +183,9 @@ export function verifyMerkleProof(leaf: string, proof: MerkleProof, root: string
   while (count > 1) {
     const promoted = i % 2 === 0 && i + 1 >= count;
     if (!promoted) {
-      const entry: unknown = path[step++];
-      if (typeof entry !== 'object' || entry === null) return false;
-      const { side, hash: siblingText } = entry as Partial<MerkleProofStep>;
-      const sibling = typeof siblingText === 'string' ? sm3Bytes(siblingText) : undefined;
-      if (!sibling || side !== (i % 2 === 1 ? 'L' : 'R')) return false;
-      hash = side === 'L' ? hashNode(sibling, hash) : hashNode(hash, sibling);
+      const sibling = siblingAt(path[step++], i);
+      if (!sibling) return false;
+      hash = combine(hash, sibling, i);
     }
     i = Math.floor(i / 2);
     count = Math.ceil(count / 2);
@@ -241,13 +254,10 @@ export class MerkleProofChecker {
       learnt.push([level, i, { hash, text: undefined }]);
       const promoted = i % 2 === 0 && i + 1 >= count;
       if (!promoted) {
-        const entry: unknown = path[step++];
-        if (typeof entry !== 'object' || entry === null) return false;
-        const { side, hash: siblingText } = entry as Partial<MerkleProofStep>;
-        const sibling = typeof siblingText === 'string' ? sm3Bytes(siblingText) : undefined;
-        if (!sibling || side !== (i % 2 === 1 ? 'L' : 'R')) return false;
-        learnt.push([level, i ^ 1, { hash: sibling, text: siblingText }]);
-        hash = side === 'L' ? hashNode(sibling, hash) : hashNode(hash, sibling);
+        const sibling = siblingAt(path[step++], i);
+        if (!sibling) return false;
+        learnt.push([level, i ^ 1, { hash: sibling, text: (path[step - 1] as MerkleProofStep).hash }]);
+        hash = combine(hash, sibling, i);
       }
       i = Math.floor(i / 2);
       count = Math.ceil(count / 2);

@@ -14,6 +14,7 @@
  * decided by the route and the chaincode.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { toPem } from '../certs/x509-provider';
 import { createVerifier, ExpiredError, httpbis, type SignatureParameters } from 'http-message-signatures';
 import type { MemberTrust } from './member-trust';
 import { NonceWindow } from './nonce-window';
@@ -99,7 +100,7 @@ export class SignedRequestVerifier {
     if (certificateBase64 === undefined || certificateBase64.length > MAX_CERTIFICATE_BASE64 || !/^[A-Za-z0-9+/]+={0,2}$/.test(certificateBase64)) {
       throw invalid(`header ${CERTIFICATE_HEADER} is missing or is not a base64 DER certificate`);
     }
-    const certificatePem = `-----BEGIN CERTIFICATE-----\n${certificateBase64}\n-----END CERTIFICATE-----\n`;
+    const certificatePem = toPem(Buffer.from(certificateBase64, 'base64'), 'CERTIFICATE');
     const now = this.#now();
     const member = await this.#trust.identify(mspId, certificatePem, new Date(now));
 
