@@ -27,6 +27,7 @@ import type * as SealCli from '../seal/cli';
 import type * as Config from '../system/config';
 import type * as EmbeddedSystem from '../system/embedded-system';
 import type * as FabricSystem from '../system/fabric-system';
+import type * as MemoryLimits from '../system/memory-limits';
 
 const USAGE = `usage: licensechain <command>
   start                   run the system (ledger, gateway, verifier) with demo data; LC_LEDGER=fabric:
@@ -48,6 +49,7 @@ function embeddedMode(): void {
 }
 
 async function start(): Promise<number> {
+  (require('../system/memory-limits') as typeof MemoryLimits).limitHeapGrowth();
   const { loadConfig } = require('../system/config') as typeof Config;
   const config = loadConfig();
   let system: { ledger: { info(): Promise<{ height: number }> }; demo: { credentialsPath: string }; close(): Promise<void> };
