@@ -100,6 +100,9 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
+/** The first client-side failure of each kind (a socket error, a timeout), word for word. */
+const ERROR_SAMPLES = new Map<string, string>();
+
 class Window {
   readonly latencies = new Map<Op, number[]>();
   readonly errors = new Map<string, number>();
@@ -321,8 +324,11 @@ class Mix {
       sent = await this.#send(op);
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
-      if (/timed out/.test(e.message)) return 'TIMEOUT';
-      if (e.code?.startsWith('E') || /socket|aborted|cut short/.test(e.message)) return 'SOCKET';
+      const code = /timed out/.test(e.message) ? 'TIMEOUT' : e.code?.startsWith('E') || /socket|aborted|cut short/.test(e.message) ? 'SOCKET' : undefined;
+      if (code) {
+        if (!ERROR_SAMPLES.has(code)) ERROR_SAMPLES.set(code, `${op}: ${e.code ? `${e.code} ` : ''}${e.message}`);
+        return code;
+      }
       // A fault of this client, not of the server: stop rather than report nonsense.
       throw error;
     }
@@ -547,6 +553,7 @@ function printTotals(title: string, result: RunResult): void {
   printWindow(`${title} — ${result.seconds.toFixed(0)} s`, result.total, result.seconds);
   if (result.total.errors.size > 0) console.log(`    errors by code: ${[...result.total.errors].map(([code, n]) => `${code} ${n}`).join(', ')}`);
   else console.log('    errors by code: none');
+  for (const [code, sample] of ERROR_SAMPLES) console.log(`    first ${code}: ${sample}`);
   console.log(`    /readyz during the run: ${result.notReady.length === 0 ? `ready at every report (${result.intervals.length})` : `NOT ready at ${result.notReady.length} of ${result.intervals.length} reports — ${result.notReady.join('; ')}`}`);
 }
 
