@@ -11,16 +11,18 @@ import { commitHash, dataHash, headerHash, parseBlock, type Envelope, type Store
 import {
   BLOCK_PREFIX,
   HISTORY_PREFIX,
+  META_BLOCK_FILES,
   META_COMMIT_HASH,
   META_HEIGHT,
   META_LAST_HASH,
   STATE_PREFIX,
-  blockKey,
   encodeVersioned,
+  HISTORY_ENTRY,
   historyKey,
   stateKey,
   txKey,
 } from './keys';
+import type { BlockFilesEnd } from './block-files';
 import { LedgerStore } from './ledger-store';
 import { computeTxId, parseProposal } from './proposal';
 
@@ -65,8 +67,14 @@ export async function verifyLedger(location: string | LedgerStore, options: Veri
     const meta = store.readMeta();
     let previousHash = '';
     let runningCommitHash = '';
+    let lastBlockEnd: BlockFilesEnd = { file: 0, end: 0 };
     for (; ; height++) {
-      const raw = await store.db.get(blockKey(height));
+      let raw: Buffer | undefined;
+      try {
+        raw = await store.readBlockBytes(height);
+      } catch (error) {
+        throw new Mismatch({ where: 'block', block: height, detail: `block ${height} cannot be read: ${(error as Error).message}` });
+      }
       if (raw === undefined) break;
       let block: StoredBlock;
       try {
@@ -74,6 +82,8 @@ export async function verifyLedger(location: string | LedgerStore, options: Veri
       } catch {
         throw new Mismatch({ where: 'block', block: height, detail: `block ${height} cannot be parsed` });
       }
+      const location = await store.blockLocation(height);
+      if (location) lastBlockEnd = { file: location.file, end: location.offset + location.length };
       const fail = (detail: string): never => {
         throw new Mismatch({ where: 'block', block: height, detail });
       };
@@ -95,10 +105,14 @@ export async function verifyLedger(location: string | LedgerStore, options: Veri
     }
     if (meta.lastHash !== previousHash) throw new Mismatch({ where: 'meta', detail: 'metadata last block hash is wrong' });
     if (meta.commitHash !== runningCommitHash) throw new Mismatch({ where: 'meta', detail: 'metadata commit hash is wrong' });
+    const filesEnd = store.blockFilesEnd;
+    if (filesEnd.file !== lastBlockEnd.file || filesEnd.end !== lastBlockEnd.end) {
+      throw new Mismatch({ where: 'meta', detail: 'metadata says the block files end elsewhere than the last block' });
+    }
 
     let stateKeys = 0;
     for await (const [key, value] of store.db.iterator()) {
-      if (key === META_HEIGHT || key === META_LAST_HASH || key === META_COMMIT_HASH || key.startsWith(BLOCK_PREFIX)) continue;
+      if (key === META_HEIGHT || key === META_LAST_HASH || key === META_COMMIT_HASH || key === META_BLOCK_FILES || key.startsWith(BLOCK_PREFIX)) continue;
       const where = key.startsWith(STATE_PREFIX) ? 'state' : key.startsWith(HISTORY_PREFIX) ? 'history' : 'index';
       if (where === 'state') stateKeys++;
       const want = expected.get(key);
@@ -175,8 +189,7 @@ function replayBlock(
       const fullKey = stateKey(namespace, write.key);
       if (write.isDelete) expected.delete(fullKey);
       else expected.set(fullKey, digest(encodeVersioned(version, Buffer.from(write.value ?? '', 'base64'))));
-      const entry = { txId: proposal.txId, isDelete: write.isDelete, value: write.value ?? '', timestamp: proposal.timestamp };
-      expected.set(historyKey(namespace, write.key, version), digest(JSON.stringify(entry)));
+      expected.set(historyKey(namespace, write.key, version), digest(HISTORY_ENTRY));
       updates.push(write.isDelete ? { key: write.key, isDelete: true } : { key: write.key, isDelete: false, value: write.value ?? '' });
     }
   }

@@ -6,7 +6,8 @@
  *    snapshot of committed state, producing a read/write set.
  * 2. **Order**: endorsed transactions are cut into blocks by count or timeout.
  * 3. **Validate and commit**: each transaction is MVCC/phantom-validated in block order; the
- *    block, valid state updates, history and indexes are written in one atomic LevelDB batch.
+ *    block is appended to the block files, then valid state updates, history and indexes are
+ *    written in one atomic LevelDB batch (the commit).
  *
  * After a crash the ledger reopens at the last whole block; `verifyLedger` re-walks the chain.
  */
@@ -30,14 +31,14 @@ import { EmbeddedGateway, type EmbeddedGatewayOptions } from './embedded-gateway
 import {
   META_COMMIT_HASH,
   META_HEIGHT,
+  HISTORY_ENTRY,
   META_LAST_HASH,
-  blockKey,
   encodeVersioned,
   historyKey,
   stateKey,
   txKey,
 } from './keys';
-import { LedgerStore } from './ledger-store';
+import { LedgerStore, type StoreOperation } from './ledger-store';
 import { IdentityRefusedError, Membership } from './membership';
 import { computeTxId, parseProposal, transientHash, type Proposal, type SignedProposal } from './proposal';
 import type { ReadWriteSet } from './rwset';
@@ -339,9 +340,7 @@ export class EmbeddedLedger implements Ledger {
       const block: StoredBlock = { header, data, metadata: { validationCodes: codes, commitHash: nextCommitHash } };
       const hash = headerHash(header);
 
-      const ops: Array<{ type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }> = [
-        { type: 'put', key: blockKey(number), value: Buffer.from(serializeBlock(block)) },
-      ];
+      const ops: StoreOperation[] = [];
       for (const [index, tx] of candidates.entries()) {
         // The first of duplicate ids keeps its index entry.
         if (codes[index] !== ValidationCode.DUPLICATE_TXID) {
@@ -354,13 +353,13 @@ export class EmbeddedLedger implements Ledger {
         const key = stateKey(namespace, update.key);
         if (update.isDelete) ops.push({ type: 'del', key });
         else ops.push({ type: 'put', key, value: encodeVersioned(update.version, Buffer.from(update.value ?? '', 'base64')) });
-        const entry = { txId: tx.txId, isDelete: update.isDelete, value: update.value ?? '', timestamp: tx.timestamp };
-        ops.push({ type: 'put', key: historyKey(namespace, update.key, update.version), value: Buffer.from(JSON.stringify(entry)) });
+        // The history index holds no value, as Fabric's: the key names the transaction that wrote it.
+        ops.push({ type: 'put', key: historyKey(namespace, update.key, update.version), value: HISTORY_ENTRY });
       }
       ops.push({ type: 'put', key: META_HEIGHT, value: Buffer.from(String(number + 1)) });
       ops.push({ type: 'put', key: META_LAST_HASH, value: Buffer.from(hash) });
       ops.push({ type: 'put', key: META_COMMIT_HASH, value: Buffer.from(nextCommitHash) });
-      await this.#store.db.batch(ops, { sync: this.#sync });
+      await this.#store.commitBlock(number, Buffer.from(serializeBlock(block)), ops, this.#sync);
 
       this.#height = number + 1;
       this.#previousHash = this.#lastHash;
@@ -391,14 +390,15 @@ async function writeGenesis(store: LedgerStore, channel: ChannelConfig): Promise
   const header = { number: 0, previousHash: '', dataHash: dataHash(data) };
   const hash = commitHash('', 0, [ValidationCode.VALID], []);
   const block: StoredBlock = { header, data, metadata: { validationCodes: [ValidationCode.VALID], commitHash: hash } };
-  await store.db.batch(
+  await store.commitBlock(
+    0,
+    Buffer.from(serializeBlock(block)),
     [
-      { type: 'put', key: blockKey(0), value: Buffer.from(serializeBlock(block)) },
       { type: 'put', key: META_HEIGHT, value: Buffer.from('1') },
       { type: 'put', key: META_LAST_HASH, value: Buffer.from(headerHash(header)) },
       { type: 'put', key: META_COMMIT_HASH, value: Buffer.from(hash) },
     ],
-    { sync: true },
+    true,
   );
   store.refreshSnapshot();
 }

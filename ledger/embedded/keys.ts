@@ -4,10 +4,10 @@
  * | prefix | key | value |
  * |---|---|---|
  * | `S:` | `S:<namespace>:<state key>` | version (block u64 BE, tx u32 BE) ‖ value bytes |
- * | `H:` | `H:<namespace>:<len 8 hex>:<state key><block 16 hex><tx 8 hex>` | history entry JSON |
- * | `B:` | `B:<block number 16 hex>` | block JSON |
+ * | `H:` | `H:<namespace>:<len 8 hex>:<state key><block 16 hex><tx 8 hex>` | empty, as in Fabric's history database: the value, transaction id and time are read from the block (a ledger written before block files: history entry JSON) |
+ * | `B:` | `B:<block number 16 hex>` | where the block is: file u32, offset u64, length u32 (block-files.ts) — or, in a ledger written before block files, the block JSON |
  * | `T:` | `T:<tx id>` | `{ block, tx, code }` JSON |
- * | `M:` | `M:height`, `M:lastHash`, `M:commitHash` | ledger metadata |
+ * | `M:` | `M:height`, `M:lastHash`, `M:commitHash`, `M:blockFiles` | ledger metadata |
  *
  * Keys are UTF-8 and LevelDB compares them bytewise, which is the order Fabric's peer uses.
  * The history key carries the state key's length so that one key's entries can never be mistaken
@@ -23,6 +23,8 @@ export const TX_PREFIX = 'T:';
 export const META_HEIGHT = 'M:height';
 export const META_LAST_HASH = 'M:lastHash';
 export const META_COMMIT_HASH = 'M:commitHash';
+/** Where the committed block files end (block-files.ts): `{ file, end }` JSON. */
+export const META_BLOCK_FILES = 'M:blockFiles';
 
 const HEX16 = 16;
 const HEX8 = 8;
@@ -50,6 +52,15 @@ export function historyKeyPrefix(namespace: string, key: string): string {
 
 export function historyKey(namespace: string, key: string, version: Version): string {
   return `${historyKeyPrefix(namespace, key)}${hex(version[0], HEX16)}${hex(version[1], HEX8)}`;
+}
+
+/** The value of a history index entry: nothing (the key is the entry). */
+export const HISTORY_ENTRY = Buffer.alloc(0);
+
+/** The version (block, transaction) a history key ends with. */
+export function versionOfHistoryKey(key: string): Version {
+  const suffix = key.slice(-(HEX16 + HEX8));
+  return [parseInt(suffix.slice(0, HEX16), 16), parseInt(suffix.slice(HEX16), 16)];
 }
 
 export function blockKey(blockNumber: number): string {

@@ -1,13 +1,17 @@
 /**
- * The embedded ledger's storage on LevelDB: state with versions, blocks, transaction index,
- * history index and metadata, all in one database so that a block and everything derived from
- * it are written in one atomic batch (see keys.ts for the layout).
+ * The embedded ledger's storage: blocks in append-only files (block-files.ts, in `blocks/` of the
+ * ledger folder) and, in one LevelDB database, state with versions, the block index (where each
+ * block is), transaction index, history index and metadata — all of a block's entries written
+ * in one atomic batch, which is the commit (see keys.ts for the layout).
  *
  * Simulations read from a shared snapshot of committed state that is replaced after each block
  * commit (Fabric takes a read lock during simulation; LevelDB gives us snapshots instead).
  */
+import { join } from 'node:path';
 import { Level } from 'level';
+import { BlockFiles, decodeLocation, encodeLocation, type BlockFilesEnd, type BlockLocation } from './block-files';
 import {
+  META_BLOCK_FILES,
   META_COMMIT_HASH,
   META_HEIGHT,
   META_LAST_HASH,
@@ -17,9 +21,11 @@ import {
   stateKey,
   stateRange,
   txKey,
+  versionOfHistoryKey,
   type Version,
 } from './keys';
-import { parseBlock, type StoredBlock } from './block';
+import { parseBlock, type Envelope, type StoredBlock } from './block';
+import type { Proposal } from './proposal';
 
 type Snapshot = ReturnType<Level<string, Buffer>['snapshot']>;
 
@@ -83,23 +89,77 @@ export class SharedSnapshot {
   }
 }
 
+/** A LevelDB operation of a commit batch. */
+export type StoreOperation = { type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string };
+
 export class LedgerStore {
   readonly db: Level<string, Buffer>;
+  readonly #location: string;
+  #blockFiles: BlockFiles | undefined;
   #current: SharedSnapshot | undefined;
 
   constructor(location: string) {
+    this.#location = location;
     this.db = new Level<string, Buffer>(location, { keyEncoding: 'utf8', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER_BYTES });
   }
 
   async open(): Promise<void> {
     await this.db.open();
+    try {
+      const end = this.db.getSync(META_BLOCK_FILES);
+      this.#blockFiles = BlockFiles.open(join(this.#location, 'blocks'), end ? (JSON.parse(end.toString()) as BlockFilesEnd) : undefined);
+    } catch (error) {
+      await this.db.close();
+      throw error;
+    }
     this.#current = new SharedSnapshot(this.db.snapshot());
   }
 
   async close(): Promise<void> {
     this.#current?.release();
     this.#current = undefined;
+    await this.#blockFiles?.close();
+    this.#blockFiles = undefined;
     if (this.db.status === 'open') await this.db.close();
+  }
+
+  /**
+   * Writes block `number` to the block files and runs `ops` plus the block's index entry and the
+   * files' new end as one LevelDB batch: the commit. With `sync`, both are flushed to disk.
+   */
+  async commitBlock(number: number, bytes: Uint8Array, ops: StoreOperation[], sync: boolean): Promise<void> {
+    const files = this.#files();
+    const location = await files.write(bytes, sync);
+    const end: BlockFilesEnd = { file: location.file, end: location.offset + location.length };
+    await this.db.batch(
+      [
+        { type: 'put', key: blockKey(number), value: encodeLocation(location) },
+        ...ops,
+        { type: 'put', key: META_BLOCK_FILES, value: Buffer.from(JSON.stringify(end)) },
+      ],
+      { sync },
+    );
+    files.commit(location);
+  }
+
+  /** The stored bytes of block `number` (JSON), or undefined past the end. */
+  async readBlockBytes(blockNumber: number): Promise<Buffer | undefined> {
+    const stored = await this.db.get(blockKey(blockNumber));
+    if (stored === undefined) return undefined;
+    const location = decodeLocation(stored);
+    // A ledger written before block files keeps its older blocks inline, in the index.
+    return location ? this.#files().read(location) : stored;
+  }
+
+  /** Where block `number` is in the block files (undefined: past the end, or stored inline). */
+  async blockLocation(blockNumber: number): Promise<BlockLocation | undefined> {
+    const stored = await this.db.get(blockKey(blockNumber));
+    return stored === undefined ? undefined : decodeLocation(stored);
+  }
+
+  /** The committed end of the block files, as the metadata records it. */
+  get blockFilesEnd(): BlockFilesEnd {
+    return this.#files().end;
   }
 
   /** The current committed-state snapshot; call `release()` when done. */
@@ -152,24 +212,52 @@ export class LedgerStore {
     }
   }
 
-  /** History of a key, newest first (as Fabric's getHistoryForKey). */
+  /**
+   * History of a key, newest first (as Fabric's getHistoryForKey): the index names the
+   * transactions that wrote the key; each one's write, id and time are read from its block.
+   */
   async history(namespace: string, key: string): Promise<HistoryEntry[]> {
     const prefix = historyKeyPrefix(namespace, key);
     const entries: HistoryEntry[] = [];
+    const blocks = new Map<number, StoredBlock | undefined>();
     // Entry keys are the prefix plus exactly 24 hex characters; '~' sorts after every hex digit.
-    for await (const [, value] of this.db.iterator({ gte: prefix, lt: `${prefix}~`, reverse: true })) {
-      entries.push(JSON.parse(value.toString()) as HistoryEntry);
+    for await (const [indexKey, value] of this.db.iterator({ gte: prefix, lt: `${prefix}~`, reverse: true })) {
+      // A ledger written before block files kept each entry whole in the index.
+      if (value.length > 0) {
+        entries.push(JSON.parse(value.toString()) as HistoryEntry);
+        continue;
+      }
+      const [blockNumber, txNumber] = versionOfHistoryKey(indexKey);
+      if (!blocks.has(blockNumber)) blocks.set(blockNumber, await this.getBlock(blockNumber));
+      entries.push(historyEntryOf(blocks.get(blockNumber), blockNumber, txNumber, key));
     }
     return entries;
   }
 
   async getBlock(blockNumber: number): Promise<StoredBlock | undefined> {
-    const stored = await this.db.get(blockKey(blockNumber));
+    const stored = await this.readBlockBytes(blockNumber);
     return stored === undefined ? undefined : parseBlock(stored.toString());
+  }
+
+  #files(): BlockFiles {
+    if (!this.#blockFiles) throw new Error('ledger store is not open');
+    return this.#blockFiles;
   }
 
   getTxLocation(txId: string): TxLocation | undefined {
     const stored = this.db.getSync(txKey(txId));
     return stored === undefined ? undefined : (JSON.parse(stored.toString()) as TxLocation);
   }
+}
+
+/** The write to `key` by transaction `txNumber` of block `blockNumber`, as a history entry. */
+function historyEntryOf(block: StoredBlock | undefined, blockNumber: number, txNumber: number, key: string): HistoryEntry {
+  const text = block?.data[txNumber];
+  const envelope = text === undefined ? undefined : (JSON.parse(text) as Envelope);
+  const write = envelope?.type === 'endorser' ? envelope.rwset.writes.find((w) => w.key === key) : undefined;
+  if (envelope?.type !== 'endorser' || !write) {
+    throw new Error(`the history index names transaction ${txNumber} of block ${blockNumber}, which did not write this key`);
+  }
+  const proposal = JSON.parse(envelope.proposal) as Proposal;
+  return { txId: proposal.txId, isDelete: write.isDelete, value: write.value ?? '', timestamp: proposal.timestamp };
 }

@@ -184,5 +184,9 @@ t.test('no secret or personal data in logs, error bodies, metrics or the ledger'
     await ledger.close();
   }
   t.ok(entries > 100, `${entries} ledger entries searched`);
+  // The blocks themselves (every transaction's proposal, arguments, results and events) are in the block files.
+  const blockFiles = files(join(dataDir, 'ledger', 'blocks'));
+  t.ok(blockFiles.length >= 1, `${blockFiles.length} block file(s) searched`);
+  for (const file of blockFiles) found.push(...hits(`block file ${relative(dataDir, file)}`, readFileSync(file), needles));
   t.same([...new Set(found)], [], 'zero hits');
 });

@@ -107,7 +107,8 @@ t.test('creator, role attribute, transient data and tx time reach the chaincode'
   t.ok((who.seconds as number) >= before - 1 && (who.seconds as number) <= before + 5);
 
   const submitted = await client.submit('Whoami', { transientData: { secret: 'hidden-value' } });
-  const block = await net.ledger.store.db.get(`B:${submitted.blockNumber.toString(16).padStart(16, '0')}`);
+  const block = await net.ledger.store.readBlockBytes(submitted.blockNumber);
+  t.ok(block?.toString().includes(submitted.transactionId), 'the block with the transaction is read');
   t.notOk(block?.toString().includes(Buffer.from('hidden-value').toString('base64')), 'transient data is not in the block');
 });
 

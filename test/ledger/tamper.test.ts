@@ -1,6 +1,8 @@
+import { appendFileSync, openSync, readSync, truncateSync, writeSync, closeSync, statSync } from 'node:fs';
 import t from 'tap';
 import { verifyLedger } from '../../ledger/embedded';
 import { blockKey } from '../../ledger/embedded/keys';
+import type { LedgerStore } from '../../ledger/embedded/ledger-store';
 import { startTestNetwork, type TestNetwork } from '../support/network';
 import { contracts } from './fixtures/asset-contract';
 
@@ -11,6 +13,34 @@ async function ledgerWithHistory(): Promise<TestNetwork> {
   await client.submit('Delete', { arguments: ['k0'] });
   await net.ledger.close();
   return net;
+}
+
+async function withStore<T>(net: TestNetwork, use: (store: LedgerStore) => Promise<T>): Promise<T> {
+  const { LedgerStore } = await import('../../ledger/embedded/ledger-store.js');
+  const store = new LedgerStore(`${net.dir}/ledger`);
+  await store.open();
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const BLOCK_FILE = (net: TestNetwork): string => `${net.dir}/ledger/blocks/blockfile_000000`;
+
+/** Flips one bit of the byte at `offset` of block `number`, in its block file. */
+async function flipBlock(net: TestNetwork, number: number, offset: (value: Buffer) => number): Promise<void> {
+  const location = await withStore(net, async (store) => store.blockLocation(number));
+  if (!location) throw new Error(`block ${number} has no location`);
+  const fd = openSync(BLOCK_FILE(net), 'r+');
+  try {
+    const bytes = Buffer.alloc(location.length);
+    readSync(fd, bytes, 0, location.length, location.offset);
+    const at = offset(bytes);
+    writeSync(fd, Buffer.from([(bytes[at] as number) ^ 0x01]), 0, 1, location.offset + at);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Flips one bit of the byte at `offset` of the stored value of `key`. */
@@ -36,9 +66,10 @@ t.test('an untouched ledger verifies', async (t) => {
 });
 
 const cases: Array<[string, (net: TestNetwork) => Promise<void>, RegExp]> = [
-  ['a byte of a transaction inside a block', (net) => flip(net, blockKey(3), (v) => v.indexOf('"proposal"') + 40), /block 3|transaction/],
-  ['a block header field', (net) => flip(net, blockKey(2), (v) => v.indexOf('"previousHash":"') + 20), /block 2/],
-  ['a validation code in block metadata', (net) => flip(net, blockKey(4), (v) => v.indexOf('"validationCodes":[') + 19), /block 4/],
+  ['a byte of a transaction inside a block', (net) => flipBlock(net, 3, (v) => v.indexOf('"proposal"') + 40), /block 3|transaction/],
+  ['a block header field', (net) => flipBlock(net, 2, (v) => v.indexOf('"previousHash":"') + 20), /block 2/],
+  ['a validation code in block metadata', (net) => flipBlock(net, 4, (v) => v.indexOf('"validationCodes":[') + 19), /block 4/],
+  ['the block index (a location one byte off)', (net) => flip(net, blockKey(5), (v) => v.length - 1), /block 5/],
   ['a state value', (net) => flip(net, 'S:asset:k3', (v) => v.length - 1), /state entry "S:asset:k3"/],
   ['a state version', (net) => flip(net, 'S:asset:k2', () => 7), /state entry "S:asset:k2"/],
 ];
@@ -68,4 +99,24 @@ t.test('a deleted state key and an extra state key are reported', async (t) => {
   await store.db.del('S:asset:k1');
   await store.close();
   t.match((await verifyLedger(`${net.dir}/ledger`)).mismatch?.detail, /S:asset:k1.*missing/);
+});
+
+t.test('block files: bytes past the committed end are cut off on open; missing bytes refuse to open', async (t) => {
+  const net = await ledgerWithHistory();
+  t.teardown(() => net.close().catch(() => undefined));
+  const committed = statSync(BLOCK_FILE(net)).size;
+  // A block written whose batch never landed (killed between the two): not part of the ledger.
+  appendFileSync(BLOCK_FILE(net), '{"header":{"number":7,"previousHash":"x"');
+  const report = await verifyLedger(`${net.dir}/ledger`);
+  t.ok(report.ok, report.mismatch?.detail ?? 'verifies');
+  t.equal(statSync(BLOCK_FILE(net)).size, committed, 'the partial block is cut off');
+
+  await net.reopen();
+  const client = await net.client('Org1MSP');
+  await client.submit('Put', { arguments: ['k9', 'after-reopen'] });
+  await net.ledger.close();
+  t.ok((await verifyLedger(`${net.dir}/ledger`)).ok, 'the next block follows the committed end');
+
+  truncateSync(BLOCK_FILE(net), statSync(BLOCK_FILE(net)).size - 10);
+  await t.rejects(verifyLedger(`${net.dir}/ledger`), /blocks were lost/, 'a block file shorter than committed is refused');
 });
