@@ -16,8 +16,9 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Fabric's default `maxBlockfileSize`. */
-const MAX_FILE_BYTES = 64 * 1024 * 1024;
+const MAX_FILE_BYTES_DEFAULT = 64 * 1024 * 1024;
 const FILE_NAME = /^blockfile_(\d{6})$/;
+const OPEN_READERS = 8;
 
 /** Where a block's bytes are. */
 export interface BlockLocation {
@@ -52,20 +53,23 @@ export function decodeLocation(stored: Uint8Array): BlockLocation | undefined {
 
 export class BlockFiles {
   readonly dir: string;
+  readonly #maxFileBytes: number;
   #end: BlockFilesEnd;
   #writer: { file: number; handle: FileHandle } | undefined;
-  readonly #readers = new Map<number, Promise<FileHandle>>();
+  /** Open read handles by file, least recently opened first; at most `OPEN_READERS` kept idle. */
+  readonly #readers = new Map<number, { handle: Promise<FileHandle>; users: number }>();
 
-  private constructor(dir: string, end: BlockFilesEnd) {
+  private constructor(dir: string, end: BlockFilesEnd, maxFileBytes: number) {
     this.dir = dir;
     this.#end = end;
+    this.#maxFileBytes = maxFileBytes;
   }
 
   /**
    * Opens the block files in `dir` at the committed `end` (none yet: an empty ledger, or one
    * whose blocks are all stored inline): later files are removed, the last one is cut to `end`.
    */
-  static open(dir: string, end: BlockFilesEnd | undefined): BlockFiles {
+  static open(dir: string, end: BlockFilesEnd | undefined, options: { maxFileBytes?: number } = {}): BlockFiles {
     mkdirSync(dir, { recursive: true });
     const committed = end ?? { file: 0, end: 0 };
     for (const name of readdirSync(dir)) {
@@ -78,7 +82,7 @@ export class BlockFiles {
       throw new Error(`block file ${last} holds ${size} bytes but the ledger committed ${committed.end}: blocks were lost`);
     }
     if (size > committed.end) truncateSync(last, committed.end);
-    return new BlockFiles(dir, committed);
+    return new BlockFiles(dir, committed, options.maxFileBytes ?? MAX_FILE_BYTES_DEFAULT);
   }
 
   /** The committed end (what the index's metadata records). */
@@ -92,7 +96,7 @@ export class BlockFiles {
    * leaves bytes the next write overwrites.
    */
   async write(bytes: Uint8Array, sync: boolean): Promise<BlockLocation> {
-    const roll = this.#end.end > 0 && this.#end.end + bytes.length > MAX_FILE_BYTES;
+    const roll = this.#end.end > 0 && this.#end.end + bytes.length > this.#maxFileBytes;
     const location: BlockLocation = roll
       ? { file: this.#end.file + 1, offset: 0, length: bytes.length }
       : { file: this.#end.file, offset: this.#end.end, length: bytes.length };
@@ -112,29 +116,51 @@ export class BlockFiles {
   }
 
   async read(location: BlockLocation): Promise<Buffer> {
-    let reader = this.#readers.get(location.file);
-    if (!reader) {
-      reader = open(join(this.dir, fileName(location.file)), 'r');
-      this.#readers.set(location.file, reader);
-      reader.catch(() => this.#readers.delete(location.file));
+    const reader = this.#reader(location.file);
+    reader.users += 1;
+    try {
+      const handle = await reader.handle;
+      const out = Buffer.allocUnsafe(location.length);
+      let read = 0;
+      while (read < location.length) {
+        const { bytesRead } = await handle.read(out, read, location.length - read, location.offset + read);
+        if (bytesRead === 0) throw new Error(`block file ${location.file} ends before ${location.offset + location.length}`);
+        read += bytesRead;
+      }
+      return out;
+    } finally {
+      reader.users -= 1;
+      this.#closeIdleReaders();
     }
-    const handle = await reader;
-    const out = Buffer.allocUnsafe(location.length);
-    let read = 0;
-    while (read < location.length) {
-      const { bytesRead } = await handle.read(out, read, location.length - read, location.offset + read);
-      if (bytesRead === 0) throw new Error(`block file ${location.file} ends before ${location.offset + location.length}`);
-      read += bytesRead;
-    }
-    return out;
   }
 
   async close(): Promise<void> {
-    const handles = [...this.#readers.values()].map((reader) => reader.then((h) => h.close()).catch(() => undefined));
+    const handles = [...this.#readers.values()].map((reader) => reader.handle.then((h) => h.close()).catch(() => undefined));
     this.#readers.clear();
     if (this.#writer) handles.push(this.#writer.handle.close());
     this.#writer = undefined;
     await Promise.all(handles);
+  }
+
+  #reader(file: number): { handle: Promise<FileHandle>; users: number } {
+    let reader = this.#readers.get(file);
+    if (!reader) {
+      const handle = open(join(this.dir, fileName(file)), 'r');
+      handle.catch(() => this.#readers.delete(file));
+      reader = { handle, users: 0 };
+      this.#readers.set(file, reader);
+    }
+    return reader;
+  }
+
+  /** A long ledger has thousands of files: keep a few open, not one descriptor per file ever read. */
+  #closeIdleReaders(): void {
+    for (const [file, reader] of this.#readers) {
+      if (this.#readers.size <= OPEN_READERS) return;
+      if (reader.users > 0) continue;
+      this.#readers.delete(file);
+      void reader.handle.then((h) => h.close()).catch(() => undefined);
+    }
   }
 
   async #writerFor(file: number, sync: boolean): Promise<FileHandle> {

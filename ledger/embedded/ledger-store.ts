@@ -44,6 +44,17 @@ type Snapshot = ReturnType<Level<string, Buffer>['snapshot']>;
  * resident memory, and a longer log to replay after a crash.
  */
 const WRITE_BUFFER_BYTES = 32 * 1024 * 1024;
+/**
+ * LevelDB memory-maps every table file it keeps open, and the pages a read touches (64 KiB around
+ * each, the kernel's fault-around) count in the process's resident set until the table is closed.
+ * State reads land all over the key space, so with LevelDB's defaults (2 MiB tables, up to 1,000
+ * open) the mapped pages grew with the state: 6 → 71 MB over a 10-minute soak. LevelDB keeps at
+ * least 64 tables open (it raises a smaller `max_open_files` to 74, 10 for other files): tables of
+ * 512 KiB bound the mapped pages to 32 MB. The cost: a read of a table not open reopens it (about
+ * 20 µs more per such read, measured on a soak's ledger; the soak's CPU did not move).
+ */
+const TABLE_FILE_BYTES = 512 * 1024;
+const OPEN_FILES = 74;
 
 export interface VersionedValue {
   readonly version: Version;
@@ -100,7 +111,7 @@ export class LedgerStore {
 
   constructor(location: string) {
     this.#location = location;
-    this.db = new Level<string, Buffer>(location, { keyEncoding: 'utf8', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER_BYTES });
+    this.db = new Level<string, Buffer>(location, { keyEncoding: 'utf8', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER_BYTES, maxFileSize: TABLE_FILE_BYTES, maxOpenFiles: OPEN_FILES });
   }
 
   async open(): Promise<void> {
