@@ -11,9 +11,9 @@
  * before the LevelDB batch that records where it is and the file's new end; that batch is the
  * commit. `open` cuts off whatever lies past the recorded end: a block whose batch never landed.
  */
-import { constants, mkdirSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Fabric's default `maxBlockfileSize`. */
 const MAX_FILE_BYTES_DEFAULT = 64 * 1024 * 1024;
@@ -70,7 +70,7 @@ export class BlockFiles {
    * whose blocks are all stored inline): later files are removed, the last one is cut to `end`.
    */
   static open(dir: string, end: BlockFilesEnd | undefined, options: { maxFileBytes?: number } = {}): BlockFiles {
-    mkdirSync(dir, { recursive: true });
+    if (mkdirSync(dir, { recursive: true }) !== undefined) syncDirectory(dirname(dir));
     const committed = end ?? { file: 0, end: 0 };
     for (const name of readdirSync(dir)) {
       const number = FILE_NAME.exec(name)?.[1];
@@ -167,16 +167,31 @@ export class BlockFiles {
     if (this.#writer?.file === file) return this.#writer.handle;
     const previous = this.#writer;
     this.#writer = undefined;
+    // Leaving the committed file for the next one: bytes of a failed commit past its end go.
+    if (previous?.file === this.#end.file) await previous.handle.truncate(this.#end.end);
     await previous?.handle.close();
-    // Read-write, created if missing, not in append mode (writes are positioned).
+    // Read-write, created if missing, not in append mode (writes are positioned). A file after
+    // the committed one holds nothing committed: emptied, in case a failed commit wrote to it.
     const handle = await open(join(this.dir, fileName(file)), constants.O_RDWR | constants.O_CREAT);
-    if (sync) {
+    try {
+      if (file > this.#end.file) await handle.truncate(0);
       // The new file's directory entry must be durable before a committed batch points into it.
-      const dir = await open(this.dir, 'r');
-      await dir.sync().finally(() => dir.close());
+      if (sync) syncDirectory(this.dir);
+    } catch (error) {
+      await handle.close();
+      throw error;
     }
     this.#writer = { file, handle };
     return handle;
+  }
+}
+
+function syncDirectory(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

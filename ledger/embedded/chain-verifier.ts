@@ -92,7 +92,7 @@ export async function verifyLedger(location: string | LedgerStore, options: Veri
       if (dataHash(block.data) !== block.header.dataHash) fail(`block ${height} data does not match its data hash`);
       if (block.metadata.validationCodes.length !== block.data.length) fail(`block ${height} has the wrong number of validation codes`);
 
-      const updates = replayBlock(block, height, keys, options.signatures ?? true, expected);
+      const updates = replayBlock(block, height, keys, options.signatures ?? true, expected, location === undefined);
       transactions += block.data.length;
       runningCommitHash = commitHash(runningCommitHash, height, block.metadata.validationCodes, updates);
       if (runningCommitHash !== block.metadata.commitHash) {
@@ -142,6 +142,8 @@ function replayBlock(
   keys: Map<string, KeyObject>,
   checkSignatures: boolean,
   expected: Map<string, string>,
+  /** A block of a ledger written before block files: its history entries carry the write. */
+  inline: boolean,
 ) {
   const seen = new Set<string>();
   const candidates = block.data.map((text, index) => {
@@ -189,7 +191,10 @@ function replayBlock(
       const fullKey = stateKey(namespace, write.key);
       if (write.isDelete) expected.delete(fullKey);
       else expected.set(fullKey, digest(encodeVersioned(version, Buffer.from(write.value ?? '', 'base64'))));
-      expected.set(historyKey(namespace, write.key, version), digest(HISTORY_ENTRY));
+      const entry = inline
+        ? JSON.stringify({ txId: proposal.txId, isDelete: write.isDelete, value: write.value ?? '', timestamp: proposal.timestamp })
+        : HISTORY_ENTRY;
+      expected.set(historyKey(namespace, write.key, version), digest(entry));
       updates.push(write.isDelete ? { key: write.key, isDelete: true } : { key: write.key, isDelete: false, value: write.value ?? '' });
     }
   }

@@ -52,7 +52,11 @@ export interface EmbeddedLedgerOptions {
   readonly channel: ChannelConfig;
   readonly chaincodes: readonly ChaincodeDefinition[];
   readonly blockCutter?: Partial<BlockCutterOptions>;
-  /** fsync each block (default true): survives power loss, not only a killed process. */
+  /**
+   * fsync each block (default true): survives power loss, not only a killed process. Without it
+   * an operating-system crash can keep the index's record of a block whose file bytes were lost;
+   * the ledger then refuses to open ("blocks were lost") rather than serve a broken chain.
+   */
   readonly sync?: boolean;
 }
 

@@ -119,8 +119,16 @@ export class LedgerStore {
   async open(): Promise<void> {
     await this.db.open();
     try {
-      const end = this.db.getSync(META_BLOCK_FILES);
-      this.#blockFiles = BlockFiles.open(join(this.#location, 'blocks'), end ? (JSON.parse(end.toString()) as BlockFilesEnd) : undefined);
+      const stored = this.db.getSync(META_BLOCK_FILES);
+      const end = stored ? (JSON.parse(stored.toString()) as BlockFilesEnd) : undefined;
+      // Opening cuts the files back to the recorded end: first make sure the newest block is within it.
+      const height = this.readMeta().height;
+      const newest = height > 0 ? this.db.getSync(blockKey(height - 1)) : undefined;
+      const location = newest ? decodeLocation(newest) : undefined;
+      if (location && (!end || location.file > end.file || (location.file === end.file && location.offset + location.length > end.end))) {
+        throw new Error(`the ledger's record of where its block files end (${META_BLOCK_FILES}) is missing or before its newest block: not opened`);
+      }
+      this.#blockFiles = BlockFiles.open(join(this.#location, 'blocks'), end);
     } catch (error) {
       await this.db.close();
       throw error;

@@ -65,3 +65,30 @@ t.test('reopening at a committed end drops later bytes and later files; missing 
 
   t.throws(() => BlockFiles.open(dir, { file: kept.file, end: end.end + 500 }), /blocks were lost/);
 });
+
+t.test('bytes of a failed commit never stay behind a later committed block', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lc-blockfiles-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const files = BlockFiles.open(dir, undefined, { maxFileBytes: 1000 });
+  const size = (n: number): number => statSync(join(dir, `blockfile_${String(n).padStart(6, '0')}`)).size;
+  let last = await files.write(Buffer.alloc(900, 1), false);
+  files.commit(last);
+  // Too big for file 0: written at the start of file 1, and its batch fails (never committed).
+  await files.write(Buffer.alloc(500, 2), false);
+  // A small block still fits in file 0 and commits there.
+  last = await files.write(Buffer.alloc(50, 3), false);
+  files.commit(last);
+  t.same([last.file, last.offset], [0, 900]);
+  // The next block rolls over to file 1: the failed commit's 500 bytes do not stay after it.
+  last = await files.write(Buffer.alloc(100, 4), false);
+  files.commit(last);
+  t.same([last.file, last.offset], [1, 0]);
+  t.equal(size(1), 100, 'file 1 holds only the committed block');
+  // A failed write past the end of file 1, then a roll-over: file 1 is cut to its committed end.
+  await files.write(Buffer.alloc(800, 5), false);
+  last = await files.write(Buffer.alloc(950, 6), false);
+  files.commit(last);
+  t.same([last.file, last.offset], [2, 0]);
+  t.equal(size(1), 100, 'file 1 keeps nothing past its committed end');
+  await files.close();
+});

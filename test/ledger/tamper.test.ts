@@ -120,3 +120,25 @@ t.test('block files: bytes past the committed end are cut off on open; missing b
   truncateSync(BLOCK_FILE(net), statSync(BLOCK_FILE(net)).size - 10);
   await t.rejects(verifyLedger(`${net.dir}/ledger`), /blocks were lost/, 'a block file shorter than committed is refused');
 });
+
+t.test('a missing or lowered record of the block files end refuses to open and removes nothing', async (t) => {
+  const net = await ledgerWithHistory();
+  t.teardown(() => net.close().catch(() => undefined));
+  const size = statSync(BLOCK_FILE(net)).size;
+  const { Level } = await import('level');
+  for (const tamper of ['delete', 'lower'] as const) {
+    const db = new Level<string, string>(`${net.dir}/ledger`);
+    await db.open();
+    const original = (await db.get('M:blockFiles')) as string;
+    if (tamper === 'delete') await db.del('M:blockFiles');
+    else await db.put('M:blockFiles', JSON.stringify({ file: 0, end: size - 100 }));
+    await db.close();
+    await t.rejects(verifyLedger(`${net.dir}/ledger`), /missing or before its newest block/, `${tamper}d: refused`);
+    t.equal(statSync(BLOCK_FILE(net)).size, size, `${tamper}d: the block file is untouched`);
+    const restore = new Level<string, string>(`${net.dir}/ledger`);
+    await restore.open();
+    await restore.put('M:blockFiles', original);
+    await restore.close();
+  }
+  t.ok((await verifyLedger(`${net.dir}/ledger`)).ok, 'restored, it verifies');
+});
