@@ -12,25 +12,19 @@ import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../certs/msp-layout';
 import type { Consortium } from '../certs/consortium';
 import { findOrganisation } from '../certs/consortium';
+import type { FabricNetworkDescription, FabricPeerDescription } from '../ledger/fabric/network-config';
 import { applicationMspIds } from './crypto';
 import { CHAINCODE, CHANNEL, endpoint, type NetworkLayout, type OrdererBatch } from './layout';
 
-export interface NetworkFilePeer {
-  readonly mspId: string;
-  readonly name: string;
-  readonly endpoint: string;
-  readonly tlsCaCertificatePath: string;
-}
-
-export interface NetworkFileOrderer extends NetworkFilePeer {
+export interface NetworkFileOrderer extends FabricPeerDescription {
   readonly adminEndpoint: string;
 }
 
-export interface NetworkFile {
-  readonly channel: string;
-  readonly chaincode: string;
-  readonly consortiumDir: string;
-  readonly peers: readonly NetworkFilePeer[];
+/**
+ * What `up` writes: the description the Fabric ledger client reads (ledger/fabric/network-config.ts,
+ * one shape for both sides), with everything a complete network has.
+ */
+export interface NetworkFile extends FabricNetworkDescription {
   readonly orderers: readonly NetworkFileOrderer[];
   /** Every application MSP ID → the name of the peer its clients use. */
   readonly peerForOrg: Readonly<Record<string, string>>;
