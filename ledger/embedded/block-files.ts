@@ -33,6 +33,17 @@ export interface BlockFilesEnd {
   readonly end: number;
 }
 
+/** Where the block files end once the block at `location` is committed. */
+export function endAfter(location: BlockLocation): BlockFilesEnd {
+  return { file: location.file, end: location.offset + location.length };
+}
+
+/** Whether the block at `location` lies within the committed `end`. */
+export function isWithin(location: BlockLocation, end: BlockFilesEnd): boolean {
+  const after = endAfter(location);
+  return after.file < end.file || (after.file === end.file && after.end <= end.end);
+}
+
 const LOCATION_BYTES = 16;
 
 /** A location as the index stores it: file u32, offset u64, length u32, big-endian. */
@@ -112,7 +123,7 @@ export class BlockFiles {
 
   /** The batch recording `location` landed: it is part of the ledger. */
   commit(location: BlockLocation): void {
-    this.#end = { file: location.file, end: location.offset + location.length };
+    this.#end = endAfter(location);
   }
 
   async read(location: BlockLocation): Promise<Buffer> {

@@ -22,7 +22,7 @@ import {
   stateKey,
   txKey,
 } from './keys';
-import type { BlockFilesEnd } from './block-files';
+import { endAfter, type BlockFilesEnd } from './block-files';
 import { LedgerStore } from './ledger-store';
 import { computeTxId, parseProposal } from './proposal';
 
@@ -69,21 +69,21 @@ export async function verifyLedger(location: string | LedgerStore, options: Veri
     let runningCommitHash = '';
     let lastBlockEnd: BlockFilesEnd = { file: 0, end: 0 };
     for (; ; height++) {
-      let raw: Buffer | undefined;
+      let stored: Awaited<ReturnType<LedgerStore['readStoredBlock']>>;
       try {
-        raw = await store.readBlockBytes(height);
+        stored = await store.readStoredBlock(height);
       } catch (error) {
         throw new Mismatch({ where: 'block', block: height, detail: `block ${height} cannot be read: ${(error as Error).message}` });
       }
-      if (raw === undefined) break;
+      if (stored === undefined) break;
       let block: StoredBlock;
       try {
-        block = parseBlock(raw.toString());
+        block = parseBlock(stored.bytes.toString());
       } catch {
         throw new Mismatch({ where: 'block', block: height, detail: `block ${height} cannot be parsed` });
       }
-      const location = await store.blockLocation(height);
-      if (location) lastBlockEnd = { file: location.file, end: location.offset + location.length };
+      const location = stored.location;
+      if (location) lastBlockEnd = endAfter(location);
       const fail = (detail: string): never => {
         throw new Mismatch({ where: 'block', block: height, detail });
       };

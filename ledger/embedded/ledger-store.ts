@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { Level } from 'level';
-import { BlockFiles, decodeLocation, encodeLocation, type BlockFilesEnd, type BlockLocation } from './block-files';
+import { BlockFiles, decodeLocation, encodeLocation, endAfter, isWithin, type BlockFilesEnd, type BlockLocation } from './block-files';
 import {
   META_BLOCK_FILES,
   META_COMMIT_HASH,
@@ -31,7 +31,7 @@ type Snapshot = ReturnType<Level<string, Buffer>['snapshot']>;
 
 /**
  * LevelDB's memtable size: 32 MiB instead of its 4 MiB. Every block writes keys all over the key
- * space (the block, transaction ids, state, history), so each level-0 table overlaps the whole of
+ * space (transaction ids, state, history), so each level-0 table overlaps the whole of
  * level 1 and every level-0 compaction rewrites all of it; and every point read that consults
  * more than one table — the duplicate check of each transaction's id (a miss, by design), the
  * state reads of every simulation — counts against the first table's allowance of seeks, which
@@ -125,7 +125,7 @@ export class LedgerStore {
       const height = this.readMeta().height;
       const newest = height > 0 ? this.db.getSync(blockKey(height - 1)) : undefined;
       const location = newest ? decodeLocation(newest) : undefined;
-      if (location && (!end || location.file > end.file || (location.file === end.file && location.offset + location.length > end.end))) {
+      if (location && (!end || !isWithin(location, end))) {
         throw new Error(`the ledger's record of where its block files end (${META_BLOCK_FILES}) is missing or before its newest block: not opened`);
       }
       this.#blockFiles = BlockFiles.open(join(this.#location, 'blocks'), end);
@@ -151,7 +151,7 @@ export class LedgerStore {
   async commitBlock(number: number, bytes: Uint8Array, ops: StoreOperation[], sync: boolean): Promise<void> {
     const files = this.#files();
     const location = await files.write(bytes, sync);
-    const end: BlockFilesEnd = { file: location.file, end: location.offset + location.length };
+    const end = endAfter(location);
     await this.db.batch(
       [
         { type: 'put', key: blockKey(number), value: encodeLocation(location) },
@@ -165,11 +165,18 @@ export class LedgerStore {
 
   /** The stored bytes of block `number` (JSON), or undefined past the end. */
   async readBlockBytes(blockNumber: number): Promise<Buffer | undefined> {
+    return (await this.readStoredBlock(blockNumber))?.bytes;
+  }
+
+  /**
+   * Block `number`'s bytes and where they are in the block files (no location: a block of a
+   * ledger written before block files, kept inline in the index), or undefined past the end.
+   */
+  async readStoredBlock(blockNumber: number): Promise<{ bytes: Buffer; location?: BlockLocation } | undefined> {
     const stored = await this.db.get(blockKey(blockNumber));
     if (stored === undefined) return undefined;
     const location = decodeLocation(stored);
-    // A ledger written before block files keeps its older blocks inline, in the index.
-    return location ? this.#files().read(location) : stored;
+    return location ? { bytes: await this.#files().read(location), location } : { bytes: stored };
   }
 
   /** Where block `number` is in the block files (undefined: past the end, or stored inline). */
