@@ -17,7 +17,16 @@ const FILE_BYTES = 1_000_000_000;
 const CHUNK = 256 * 1024;
 /** The client sends views of one ring of this size, so that its own garbage does not count as the server's memory. */
 const RING = 16 * 1024 * 1024;
-const MAX_RSS_GROWTH = 100 * 1024 * 1024;
+/**
+ * What the resident set may grow by while 1 GB passes: a server that held the file (or kept a
+ * sixth of what passed) would grow by more; one that streams it grows by the garbage its collector
+ * has not reclaimed yet. Traced at 100 ms (rss, external, heapTotal): V8 lets the old generation grow to
+ * 1.5–2 × its live size before a full collection (heapTotal 90 → 130 MB, then back to 88) and lets
+ * dropped Buffers reach ~50 MB before collecting them, so a streaming server peaks 54–75 MiB above
+ * its start here and 103 MiB on a loaded CI machine (its collector runs behind). The bound sits
+ * above that slack and far below the file.
+ */
+const MAX_RSS_GROWTH = 160 * 1024 * 1024;
 
 /** The multipart body: fields, then `size` bytes of a PDF-looking file made chunk by chunk. */
 function multipartBody(boundary: string, fields: Record<string, string>, size: number, hash: ReturnType<typeof createHash>): Readable {
@@ -91,6 +100,6 @@ t.test('a 1 GB upload streams through in constant memory', async (t) => {
   t.equal(material.mediaType, 'application/pdf');
   const hex = material.digest.slice(4);
   t.equal(statSync(join(ts.dataDir, 'gateway', 'materials', hex.slice(0, 2), hex.slice(2))).size, FILE_BYTES, 'stored whole');
-  t.ok(peak - baseline < MAX_RSS_GROWTH, `RSS grew by ${Math.round((peak - baseline) / 2 ** 20)} MiB (< 100 MiB)`);
+  t.ok(peak - baseline < MAX_RSS_GROWTH, `RSS grew by ${Math.round((peak - baseline) / 2 ** 20)} MiB (< ${MAX_RSS_GROWTH / 2 ** 20} MiB)`);
   t.ok(seconds < 120, 'within two minutes');
 });
