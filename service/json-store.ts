@@ -20,6 +20,22 @@ type Write = { readonly type: 'put'; readonly key: string; readonly value: strin
  * cost: up to two memtables of resident memory per busy store.
  */
 const WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
+/**
+ * LevelDB's cache of uncompressed blocks: 2 MiB instead of its 8 MiB. The stores are written at
+ * every request and read far less (an idempotency lookup is a miss the bloom filter answers; a
+ * sealed document is read when its license is fetched), so their caches filled slowly for the
+ * whole of a soak: resident memory that grew for minutes and bought few hits. A block not cached
+ * is decompressed again from the table, which the kernel keeps in its page cache.
+ */
+const CACHE_BYTES = 2 * 1024 * 1024;
+/**
+ * Tables LevelDB keeps open: its minimum (it raises anything below 74 to 74, 10 for other files),
+ * instead of 1,000. An open table holds its index and filter blocks in memory (decompressed), and
+ * a store grows without end — the idempotency store by ~16 MB a minute at 223 requests/s — so with
+ * 1,000 the table cache grew with the store (0 → 6 MB of the heap over a 10-minute soak, measured
+ * with jemalloc's heap profiler). A lookup in a table no longer open reopens it.
+ */
+const OPEN_FILES = 74;
 
 interface Group {
   readonly writes: Write[];
@@ -32,7 +48,7 @@ export class JsonStore<T> {
 
   /** @param path folder of the LevelDB database (created on open). */
   constructor(path: string) {
-    this.#db = new Level<string, string>(path, { valueEncoding: 'utf8', writeBufferSize: WRITE_BUFFER_BYTES });
+    this.#db = new Level<string, string>(path, { valueEncoding: 'utf8', writeBufferSize: WRITE_BUFFER_BYTES, cacheSize: CACHE_BYTES, maxOpenFiles: OPEN_FILES });
   }
 
   open(): Promise<void> {
