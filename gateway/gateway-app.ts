@@ -44,6 +44,8 @@ export interface GatewayOptions {
   readonly rateLimitPerMinute?: number;
   /** State-changing requests in flight at once before `503 OVERLOADED` (default 256). */
   readonly maxInflightSubmits?: number;
+  /** How long the first answer to an `Idempotency-Key` is replayed (ms; default 24 hours). */
+  readonly idempotencyRetentionMs?: number;
   /** The organisations' seals and signers (default: opened from `<dataDir>/seals`). */
   readonly sealKeyring?: SealKeyring;
   /** Fields schemas to hold from the start (e.g. the demo license types'). */
@@ -90,7 +92,9 @@ export async function createGatewayApp(options: GatewayOptions): Promise<Fastify
     ...(options.maxInflightSubmits !== undefined ? { maxInflightSubmits: options.maxInflightSubmits } : {}),
   });
   mkdirSync(options.dataDir, { recursive: true });
-  const idempotency = new IdempotencyStore(join(options.dataDir, 'idempotency'));
+  const idempotency = new IdempotencyStore(join(options.dataDir, 'idempotency'), {
+    ...(options.idempotencyRetentionMs !== undefined ? { retentionMs: options.idempotencyRetentionMs } : {}),
+  });
   await idempotency.open();
   app.addHook('onClose', async () => idempotency.close());
   let keyring = options.sealKeyring;

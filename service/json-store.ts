@@ -87,6 +87,17 @@ export class JsonStore<T> {
     return this.#write([{ type: 'del', key }]);
   }
 
+  /** Several deletions in one synced write. */
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.#write(keys.map((key) => ({ type: 'del', key })));
+  }
+
+  /** Keys in `[gte, lt)`, in key order, at most `limit` of them. */
+  async keys(range: { readonly gte: string; readonly lt: string; readonly limit: number }): Promise<string[]> {
+    return this.#db.keys(range).all();
+  }
+
   /** Joins the writes of this turn of the event loop (see the module comment). */
   #write(writes: readonly Write[]): Promise<void> {
     let group = this.#group;

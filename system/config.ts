@@ -15,6 +15,7 @@
  * | `LC_MAX_UPLOAD_BYTES` | 1 GiB | largest material upload |
  * | `LC_BLOCK_MAX_TX` / `LC_BLOCK_TIMEOUT_MS` | 500 / 20 | block cutting (embedded ledger) |
  * | `LC_RATE_LIMIT_PER_MINUTE` | 1 000 000 | requests a minute per principal (per address when anonymous), each service |
+ * | `LC_IDEMPOTENCY_RETENTION_HOURS` | 24 | how long the gateway replays the first answer to an `Idempotency-Key`; older answers are deleted |
  * | `LC_MAX_INFLIGHT_SUBMITS` | 256 | state-changing requests in flight per service before `503 OVERLOADED` |
  * | `LC_CUSTODIAN_URLS` | `{}` | JSON `{ "<custodian MSP id>": "<its gateway's base URL>" }`: the verifier fetches those custodians' materials over HTTP(S), signing with its identity; others in-process |
  * | `LC_CUSTODIAN_CA` | Node's CAs | PEM file of the CA certificates trusted for `https` custodian URLs |
@@ -23,6 +24,7 @@ import Ajv from 'ajv';
 import { join, resolve } from 'node:path';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE } from '../service/rate-limits';
 import { DEFAULT_MAX_INFLIGHT_SUBMITS } from '../service/submit-gate';
+import { DEFAULT_IDEMPOTENCY_RETENTION_MS } from '../service/idempotency';
 
 export interface SystemConfig {
   readonly dataDir: string;
@@ -35,6 +37,8 @@ export interface SystemConfig {
   readonly blockCutter: { readonly maxTransactions: number; readonly timeoutMs: number };
   readonly rateLimitPerMinute: number;
   readonly maxInflightSubmits: number;
+  /** How long the gateway replays an idempotent answer (ms). */
+  readonly idempotencyRetentionMs: number;
   /** Custodian organisation (MSP id) → base URL of its gateway, for material deliveries over HTTP(S). */
   readonly custodianUrls: Readonly<Record<string, string>>;
   /** PEM file of CA certificates for https custodians (default: Node's). */
@@ -62,6 +66,7 @@ const schema = {
     LC_BLOCK_TIMEOUT_MS: { type: 'string', pattern: '^[0-9]{1,5}$' },
     LC_RATE_LIMIT_PER_MINUTE: { type: 'string', pattern: '^[1-9][0-9]{0,8}$' },
     LC_MAX_INFLIGHT_SUBMITS: { type: 'string', pattern: '^[1-9][0-9]{0,5}$' },
+    LC_IDEMPOTENCY_RETENTION_HOURS: { type: 'string', pattern: '^[1-9][0-9]{0,4}$' },
     LC_CUSTODIAN_URLS: { type: 'string', minLength: 2 },
     LC_CUSTODIAN_CA: { type: 'string', minLength: 1 },
     LC_FABRIC_DIR: { type: 'string', minLength: 1 },
@@ -146,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     blockCutter: { maxTransactions: Number(own.LC_BLOCK_MAX_TX ?? 500), timeoutMs: Number(own.LC_BLOCK_TIMEOUT_MS ?? 20) },
     rateLimitPerMinute: Number(own.LC_RATE_LIMIT_PER_MINUTE ?? DEFAULT_RATE_LIMIT_PER_MINUTE),
     maxInflightSubmits: Number(own.LC_MAX_INFLIGHT_SUBMITS ?? DEFAULT_MAX_INFLIGHT_SUBMITS),
+    idempotencyRetentionMs: own.LC_IDEMPOTENCY_RETENTION_HOURS === undefined ? DEFAULT_IDEMPOTENCY_RETENTION_MS : Number(own.LC_IDEMPOTENCY_RETENTION_HOURS) * 3_600_000,
     custodianUrls: custodianUrls(own.LC_CUSTODIAN_URLS),
     custodianCaFile: own.LC_CUSTODIAN_CA === undefined ? undefined : resolve(own.LC_CUSTODIAN_CA),
     fabricNetworkFile: join(resolve(own.LC_FABRIC_DIR ?? join('data', 'fabric')), 'network.json'),

@@ -99,6 +99,7 @@ export async function startServices(input: ServicesInput): Promise<LicenseChainS
       logger,
       rateLimitPerMinute: config.rateLimitPerMinute,
       maxInflightSubmits: config.maxInflightSubmits,
+      idempotencyRetentionMs: config.idempotencyRetentionMs,
       sealKeyring,
       fieldsSchemas: DEMO_LICENSE_TYPES.map((type) => type.fieldsSchema),
       memberTrust: input.memberTrust,

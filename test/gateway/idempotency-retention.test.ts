@@ -1,0 +1,57 @@
+/**
+ * Over HTTP, with a retention of two seconds: the first answer to an Idempotency-Key is replayed
+ * while it is kept; once it has expired the key is free again — another request under it runs
+ * instead of being refused as IDEMPOTENCY_CONFLICT — and the gateway's own sweep deletes expired
+ * answers.
+ */
+import t from 'tap';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEMO_LICENSE_TYPES } from '../../system/demo-ledger';
+import { startTestSystem } from '../support/system';
+import { call, company } from './material-support';
+
+const TYPE_A = DEMO_LICENSE_TYPES.find((type) => type.issuers.includes('AgencyAMSP'))!;
+const RETENTION_MS = 2000;
+
+function issuance(n: string): Record<string, unknown> {
+  return {
+    typeCode: TYPE_A.typeCode,
+    number: `JY3${n.padStart(11, '0')}`,
+    holder: { name: `上海某某餐饮有限公司${n}`, ...company(Number(n) % 9000) },
+    issuedOn: '2025-01-02',
+    validFrom: '2025-01-02',
+    validUntil: '2099-12-31',
+    areaCode: '310000',
+    fields: { 经营场所: '上海市黄浦区某路1号', 主体业态: '餐饮服务经营者' },
+  };
+}
+
+t.test('an idempotent answer is replayed until it expires, then the key is free and the answer swept', async (t) => {
+  const ts = await startTestSystem({ config: { idempotencyRetentionMs: RETENTION_MS } });
+  t.teardown(() => ts.close());
+  const headers = { 'idempotency-key': `retention-${Date.now()}` };
+  const stamp = `${Date.now() % 1_000_000}`;
+
+  const first = await call(ts, 'issuerA', 'POST', '/v1/licenses', issuance(`${stamp}1`), headers);
+  t.equal(first.status, 201, JSON.stringify(first.body));
+  const replay = await call(ts, 'issuerA', 'POST', '/v1/licenses', issuance(`${stamp}1`), headers);
+  t.equal(replay.headers.get('idempotent-replayed'), 'true', 'replayed while kept');
+  t.equal(replay.body.identifier, first.body.identifier);
+  const conflict = await call(ts, 'issuerA', 'POST', '/v1/licenses', issuance(`${stamp}2`), headers);
+  t.equal(conflict.body.code, 'IDEMPOTENCY_CONFLICT', 'another body under a kept key is refused');
+
+  await sleep(RETENTION_MS + 100);
+  const again = await call(ts, 'issuerA', 'POST', '/v1/licenses', issuance(`${stamp}2`), headers);
+  t.equal(again.status, 201, `expired: the key runs another request (${JSON.stringify(again.body).slice(0, 200)})`);
+  t.equal(again.headers.get('idempotent-replayed'), null);
+  t.not(again.body.identifier, first.body.identifier);
+
+  // The gateway sweeps every quarter of the retention (here 500 ms).
+  await sleep(RETENTION_MS / 2);
+  const replayAgain = await call(ts, 'issuerA', 'POST', '/v1/licenses', issuance(`${stamp}2`), headers);
+  t.equal(replayAgain.headers.get('idempotent-replayed'), 'true', 'the new answer is kept though the old one was swept');
+  t.equal(replayAgain.body.identifier, again.body.identifier);
+  t.ok((await ts.system.gateway.lc.idempotency.count()) >= 1);
+  await sleep(RETENTION_MS + 700);
+  t.equal(await ts.system.gateway.lc.idempotency.count(), 0, 'every answer expired and the sweep deleted it');
+});
