@@ -40,8 +40,8 @@ export interface IdempotencyStoreOptions {
 }
 
 export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
-/** Answers deleted per synced write while sweeping. */
-const SWEEP_CHUNK = 1000;
+/** Index entries looked at per synced write while sweeping (each read synchronously: a few ms per chunk). */
+const SWEEP_CHUNK = 256;
 /** Index entries: `t:` sorts after every answer's key (64 hex digits). */
 const INDEX_PREFIX = 't:';
 /** Milliseconds since the epoch, zero-padded so that the index sorts by time. */
@@ -83,6 +83,7 @@ export class IdempotencyStore {
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
   #sweeping: Promise<number> | undefined;
+  #closing = false;
 
   constructor(path: string, options: IdempotencyStoreOptions = {}) {
     this.#store = new JsonStore<StoredAnswer | null>(path);
@@ -91,14 +92,19 @@ export class IdempotencyStore {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Opens the store, deletes what expired while it was closed, and sweeps from then on. */
+  /**
+   * Opens the store and starts deleting what expired while it was closed, in the background (after
+   * a long stop that may be many answers; an expired answer is not replayed meanwhile), then
+   * sweeps at every interval.
+   */
   async open(): Promise<void> {
     await this.#store.open();
-    await this.sweep();
+    void this.sweep().catch(() => undefined);
     this.#timer = setInterval(() => void this.sweep().catch(() => undefined), this.#sweepEveryMs).unref();
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     clearInterval(this.#timer);
     await this.#sweeping?.catch(() => undefined);
     return this.#store.close();
@@ -130,16 +136,31 @@ export class IdempotencyStore {
     // Expired means stored at or before now − retention (as in #expired): the index entries before the next millisecond.
     const lt = indexKey(this.#now() - this.#retentionMs + 1, '');
     let deleted = 0;
-    for (;;) {
+    while (!this.#closing) {
       const entries = await this.#store.keys({ gte: INDEX_PREFIX, lt, limit: SWEEP_CHUNK });
       if (entries.length === 0) return deleted;
-      const answers = entries.map((entry) => entry.slice(entry.lastIndexOf(':') + 1));
-      // A key answered again after it expired has a newer answer (and index entry): keep that one.
-      const current = await this.#store.getMany(answers);
-      const stale = answers.filter((_key, i) => { const answer = current[i]; return answer !== undefined && answer !== null && this.#expired(answer); });
-      await this.#store.deleteMany([...entries, ...stale]);
+      // Decided and queued in one synchronous step, so that no new answer slips in between: a key
+      // answered again after it expired keeps its newer answer (its request holds the key until
+      // that answer is durable, and a later write queues after this deletion). A key held by a
+      // running request keeps its entry for the next sweep.
+      const done: string[] = [];
+      const stale: string[] = [];
+      let held = 0;
+      for (const entry of entries) {
+        const key = entry.slice(entry.lastIndexOf(':') + 1);
+        if (this.#running.has(key)) {
+          held++;
+          continue;
+        }
+        done.push(entry);
+        const answer = this.#store.getSync(key);
+        if (answer !== undefined && answer !== null && this.#expired(answer)) stale.push(key);
+      }
+      await this.#store.deleteMany([...done, ...stale]);
       deleted += stale.length;
+      if (held > 0) break;
     }
+    return deleted;
   }
 
   #expired(answer: StoredAnswer): boolean {

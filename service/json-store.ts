@@ -66,6 +66,12 @@ export class JsonStore<T> {
     return value === undefined ? undefined : (JSON.parse(value) as T);
   }
 
+  /** A record read at once, on this thread (writes of the current turn not yet batched are not seen). */
+  getSync(key: string): T | undefined {
+    const value = this.#db.getSync(key);
+    return value === undefined ? undefined : (JSON.parse(value) as T);
+  }
+
   /** Several records in one read, in the order of `keys` (undefined where absent). */
   async getMany(keys: readonly string[]): Promise<Array<T | undefined>> {
     if (keys.length === 0) return [];
