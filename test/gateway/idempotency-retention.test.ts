@@ -6,49 +6,36 @@
  */
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEMO_LICENSE_TYPES } from '../../system/demo-ledger';
+import { licenseBody } from '../hardening/fixtures';
 import { startTestSystem } from '../support/system';
-import { call, company } from './material-support';
+import { call } from './material-support';
 
-const TYPE_A = DEMO_LICENSE_TYPES.find((type) => type.issuers.includes('AgencyAMSP'))!;
 const RETENTION_MS = 2000;
-
-function issuance(n: string): Record<string, unknown> {
-  return {
-    typeCode: TYPE_A.typeCode,
-    number: `JY3${n.padStart(11, '0')}`,
-    holder: { name: `上海某某餐饮有限公司${n}`, ...company(Number(n) % 9000) },
-    issuedOn: '2025-01-02',
-    validFrom: '2025-01-02',
-    validUntil: '2099-12-31',
-    areaCode: '310000',
-    fields: { 经营场所: '上海市黄浦区某路1号', 主体业态: '餐饮服务经营者' },
-  };
-}
 
 t.test('an idempotent answer is replayed until it expires, then the key is free and the answer swept', async (t) => {
   const ts = await startTestSystem({ config: { idempotencyRetentionMs: RETENTION_MS } });
   t.teardown(() => ts.close());
   const headers = { 'idempotency-key': `retention-${Date.now()}` };
-  const stamp = `${Date.now() % 1_000_000}`;
+  const one = licenseBody();
+  const two = licenseBody();
 
-  const first = await call(ts, 'issuerA', 'POST', '/v1/licenses', issuance(`${stamp}1`), headers);
+  const first = await call(ts, 'issuerA', 'POST', '/v1/licenses', one, headers);
   t.equal(first.status, 201, JSON.stringify(first.body));
-  const replay = await call(ts, 'issuerA', 'POST', '/v1/licenses', issuance(`${stamp}1`), headers);
+  const replay = await call(ts, 'issuerA', 'POST', '/v1/licenses', one, headers);
   t.equal(replay.headers.get('idempotent-replayed'), 'true', 'replayed while kept');
   t.equal(replay.body.identifier, first.body.identifier);
-  const conflict = await call(ts, 'issuerA', 'POST', '/v1/licenses', issuance(`${stamp}2`), headers);
+  const conflict = await call(ts, 'issuerA', 'POST', '/v1/licenses', two, headers);
   t.equal(conflict.body.code, 'IDEMPOTENCY_CONFLICT', 'another body under a kept key is refused');
 
   await sleep(RETENTION_MS + 100);
-  const again = await call(ts, 'issuerA', 'POST', '/v1/licenses', issuance(`${stamp}2`), headers);
+  const again = await call(ts, 'issuerA', 'POST', '/v1/licenses', two, headers);
   t.equal(again.status, 201, `expired: the key runs another request (${JSON.stringify(again.body).slice(0, 200)})`);
   t.equal(again.headers.get('idempotent-replayed'), null);
   t.not(again.body.identifier, first.body.identifier);
 
   // The gateway sweeps every quarter of the retention (here 500 ms).
   await sleep(RETENTION_MS / 2);
-  const replayAgain = await call(ts, 'issuerA', 'POST', '/v1/licenses', issuance(`${stamp}2`), headers);
+  const replayAgain = await call(ts, 'issuerA', 'POST', '/v1/licenses', two, headers);
   t.equal(replayAgain.headers.get('idempotent-replayed'), 'true', 'the new answer is kept though the old one was swept');
   t.equal(replayAgain.body.identifier, again.body.identifier);
   t.ok((await ts.system.gateway.lc.idempotency.count()) >= 1);
