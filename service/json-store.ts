@@ -32,8 +32,9 @@ const CACHE_BYTES = 2 * 1024 * 1024;
  * Tables LevelDB keeps open: its minimum (it raises anything below 74 to 74, 10 for other files),
  * instead of 1,000. An open table holds its index and filter blocks in memory (decompressed), and
  * a store grows without end — the idempotency store by ~16 MB a minute at 223 requests/s — so with
- * 1,000 the table cache grew with the store (0 → 6 MB of the heap over a 10-minute soak, measured
- * with jemalloc's heap profiler). A lookup in a table no longer open reopens it.
+ * 1,000 the table cache grew with the store (open tables held 0 → 6 MB of the heap over a 10-minute
+ * soak, the ledger's bounded ones included; jemalloc's heap profiler). A lookup in a table no longer
+ * open reopens it.
  */
 const OPEN_FILES = 74;
 
