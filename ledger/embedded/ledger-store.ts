@@ -54,8 +54,9 @@ const WRITE_BUFFER_BYTES = 32 * 1024 * 1024;
  * before gave tables of 1.07 MB, which is why 256 KiB "did not map less"), so the cached tables
  * map at most ~68 MB — plus the level-0 tables (one memtable each) and the tables a compaction is
  * reading, which are mapped while it reads them. In 10-minute soaks the mapped ledger pages were
- * 5–22 MB at 223 requests/s, and rose and fell by up to ~35 MB with compactions at 329/s. The cost: a read of a table not open reopens
- * it (about 20 µs more per such read, measured on a soak's ledger; the soak's CPU did not move).
+ * 5–22 MB at 223 requests/s, and rose and fell by up to ~35 MB with compactions at 329/s. The
+ * cost: a read of a table not open reopens it (about 20 µs more per such read, measured on a
+ * soak's ledger; the soak's CPU did not move).
  */
 const TABLE_FILE_BYTES = 1024 * 1024;
 const OPEN_FILES = 74;
@@ -187,12 +188,6 @@ export class LedgerStore {
     if (stored === undefined) return undefined;
     const location = decodeLocation(stored);
     return location ? { bytes: await this.#files().read(location), location } : { bytes: stored };
-  }
-
-  /** Where block `number` is in the block files (undefined: past the end, or stored inline). */
-  async blockLocation(blockNumber: number): Promise<BlockLocation | undefined> {
-    const stored = await this.db.get(blockKey(blockNumber));
-    return stored === undefined ? undefined : decodeLocation(stored);
   }
 
   /** The committed end of the block files, as the metadata records it. */

@@ -1,5 +1,6 @@
 import { appendFileSync, openSync, readSync, truncateSync, writeSync, closeSync, statSync } from 'node:fs';
 import t from 'tap';
+import { Level } from 'level';
 import { verifyLedger } from '../../ledger/embedded';
 import { blockKey } from '../../ledger/embedded/keys';
 import type { LedgerStore } from '../../ledger/embedded/ledger-store';
@@ -30,7 +31,7 @@ const BLOCK_FILE = (net: TestNetwork): string => `${net.dir}/ledger/blocks/block
 
 /** Flips one bit of the byte at `offset` of block `number`, in its block file. */
 async function flipBlock(net: TestNetwork, number: number, offset: (value: Buffer) => number): Promise<void> {
-  const location = await withStore(net, async (store) => store.blockLocation(number));
+  const location = await withStore(net, async (store) => (await store.readStoredBlock(number))?.location);
   if (!location) throw new Error(`block ${number} has no location`);
   const fd = openSync(BLOCK_FILE(net), 'r+');
   try {
@@ -125,7 +126,6 @@ t.test('a missing or lowered record of the block files end refuses to open and r
   const net = await ledgerWithHistory();
   t.teardown(() => net.close().catch(() => undefined));
   const size = statSync(BLOCK_FILE(net)).size;
-  const { Level } = await import('level');
   for (const tamper of ['delete', 'lower'] as const) {
     const db = new Level<string, string>(`${net.dir}/ledger`);
     await db.open();
