@@ -10,23 +10,21 @@
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { packBytes, transferablesOf, unpackBytes, type PackedBytes } from '../threads/packed-bytes';
+import { SameTurnQueue } from '../threads/same-turn-queue';
 import { parseP256PrivateKey } from './keys';
 import type { NodeSigner } from './signer';
 
-export interface SignBatchMessage {
+/** Messages to sign, packed (`packed-bytes.ts`), with the key of each. */
+export interface SignBatchMessage extends PackedBytes {
   readonly batch: number;
   readonly keys: ReadonlyArray<readonly [number, string]>;
   readonly keyIds: Uint32Array;
-  /** End offset of each message within `data`. */
-  readonly ends: Uint32Array;
-  readonly data: Uint8Array;
 }
 
-export interface SignBatchResult {
+/** The signatures, packed like the request; an empty signature means the key failed. */
+export interface SignBatchResult extends PackedBytes {
   readonly batch: number;
-  /** End offset of each signature within `data`; an empty signature means the key failed. */
-  readonly ends: Uint32Array;
-  readonly data: Uint8Array;
 }
 
 interface Request {
@@ -40,10 +38,9 @@ export class SigningPool {
   readonly #worker: Worker;
   readonly #keyIds = new Map<string, number>();
   #newKeys: Array<readonly [number, string]> = [];
-  #queue: Request[] = [];
+  readonly #queue = new SameTurnQueue<Request>(() => this.#flush());
   readonly #inFlight = new Map<number, Request[]>();
   #nextBatch = 0;
-  #scheduled = false;
   #failure: Error | undefined;
 
   constructor() {
@@ -71,10 +68,6 @@ export class SigningPool {
           return;
         }
         this.#queue.push({ keyId: id, message, resolve, reject });
-        if (!this.#scheduled) {
-          this.#scheduled = true;
-          setImmediate(() => this.#flush());
-        }
       });
   }
 
@@ -84,36 +77,24 @@ export class SigningPool {
   }
 
   #flush(): void {
-    this.#scheduled = false;
-    if (this.#queue.length === 0) return;
-    const requests = this.#queue;
-    this.#queue = [];
+    const requests = this.#queue.take();
     const batch = this.#nextBatch++;
     this.#inFlight.set(batch, requests);
-    const keyIds = new Uint32Array(requests.length);
-    const ends = new Uint32Array(requests.length);
-    const data = new Uint8Array(requests.reduce((n, r) => n + r.message.length, 0));
-    let at = 0;
-    requests.forEach((request, i) => {
-      keyIds[i] = request.keyId;
-      data.set(request.message, at);
-      at += request.message.length;
-      ends[i] = at;
-    });
-    const message: SignBatchMessage = { batch, keys: this.#newKeys, keyIds, ends, data };
+    const keyIds = Uint32Array.from(requests, (request) => request.keyId);
+    const packed = packBytes(requests.map((request) => request.message));
+    const message: SignBatchMessage = { batch, keys: this.#newKeys, keyIds, ...packed };
     this.#newKeys = [];
-    this.#worker.postMessage(message, [data.buffer, keyIds.buffer, ends.buffer]);
+    this.#worker.postMessage(message, [keyIds.buffer, ...transferablesOf(packed)]);
   }
 
   #settle(result: SignBatchResult): void {
     const requests = this.#inFlight.get(result.batch) ?? [];
     this.#inFlight.delete(result.batch);
-    let start = 0;
+    const signatures = unpackBytes(result, true);
     requests.forEach((request, i) => {
-      const end = result.ends[i] as number;
-      if (end === start) request.reject(new Error('signing failed'));
-      else request.resolve(result.data.slice(start, end));
-      start = end;
+      const signature = signatures[i];
+      if (signature === undefined || signature.length === 0) request.reject(new Error('signing failed'));
+      else request.resolve(signature);
     });
   }
 
@@ -121,7 +102,6 @@ export class SigningPool {
     this.#failure ??= error;
     for (const requests of this.#inFlight.values()) for (const request of requests) request.reject(this.#failure);
     this.#inFlight.clear();
-    for (const request of this.#queue) request.reject(this.#failure);
-    this.#queue = [];
+    for (const request of this.#queue.take()) request.reject(this.#failure);
   }
 }

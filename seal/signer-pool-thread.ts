@@ -5,6 +5,7 @@
  */
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
+import { packBytes, transferablesOf, unpackBytes } from '../threads/packed-bytes';
 import type { PoolKeyMessage, PoolMessage, PoolSignedMessage } from './signer-pool';
 import { sm2Sign } from './sm2';
 import { Sm2SelfCheck } from './sm2-self-check';
@@ -54,33 +55,21 @@ parentPort?.on('message', (message: PoolMessage) => {
     case 'sign': {
       // An uncaught error while holding the batch: the thread ends as a crashing one would.
       if (crashOnNextBatch) throw new Error('signer thread crash requested');
-      const { keyIds, ends, data } = message;
-      const signatures: Uint8Array[] = [];
+      const { keyIds } = message;
       let errors: Array<string | null> | null = null;
-      let start = 0;
-      for (let i = 0; i < keyIds.length; i++) {
-        const end = ends[i] as number;
-        let signature: Uint8Array = new Uint8Array(0);
+      const signatures = unpackBytes(message).map((tbs, i) => {
         try {
           const key = keys.get(keyIds[i] as number);
           if (!key) throw new Error(`no key ${keyIds[i]} on this signer thread`);
-          signature = signOne(key, data.subarray(start, end));
+          return signOne(key, tbs);
         } catch (error) {
           errors ??= Array.from({ length: keyIds.length }, () => null);
           errors[i] = (error as Error).message;
+          return new Uint8Array(0);
         }
-        signatures.push(signature);
-        start = end;
-      }
-      const out = new Uint8Array(signatures.reduce((n, s) => n + s.length, 0));
-      const outEnds = new Uint32Array(signatures.length);
-      let at = 0;
-      signatures.forEach((signature, i) => {
-        out.set(signature, at);
-        at += signature.length;
-        outEnds[i] = at;
       });
-      parentPort?.postMessage({ batch: message.batch, ends: outEnds, data: out, errors } satisfies PoolSignedMessage, [out.buffer, outEnds.buffer]);
+      const packed = packBytes(signatures);
+      parentPort?.postMessage({ batch: message.batch, ...packed, errors } satisfies PoolSignedMessage, transferablesOf(packed));
       return;
     }
   }

@@ -28,6 +28,8 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { packBytes, transferablesOf, unpackBytes, type PackedBytes } from '../threads/packed-bytes';
+import { SameTurnQueue } from '../threads/same-turn-queue';
 import { sealError } from './codes';
 import type { SealAlgorithm, SealPrivateKey } from './keys';
 import { keyMatchesCertificate, type SealSigner } from './signer';
@@ -54,13 +56,11 @@ export type PoolKeyMessage =
   | { readonly type: 'key'; readonly id: number; readonly algorithm: 'SM2'; readonly privateKey: Uint8Array; readonly publicKey: Uint8Array; readonly certificatePoint: Uint8Array }
   | { readonly type: 'key'; readonly id: number; readonly algorithm: 'RSA'; readonly pkcs8: Uint8Array; readonly spki: Uint8Array };
 
-/** Signatures to make, packed into one transferred buffer: `ends[i]` is where tbs `i` ends. */
-export interface PoolSignMessage {
+/** Signatures to make: the to-be-signed bytes packed (`packed-bytes.ts`), with the key of each. */
+export interface PoolSignMessage extends PackedBytes {
   readonly type: 'sign';
   readonly batch: number;
   readonly keyIds: Uint32Array;
-  readonly ends: Uint32Array;
-  readonly data: Uint8Array;
 }
 
 /** For tests: the thread throws an uncaught error on its next batch, as a crashing thread would. */
@@ -71,10 +71,8 @@ export interface PoolCrashMessage {
 export type PoolMessage = PoolKeyMessage | PoolSignMessage | PoolCrashMessage;
 
 /** The signatures of one batch, packed like the request; `errors[i]` set where signature `i` failed. */
-export interface PoolSignedMessage {
+export interface PoolSignedMessage extends PackedBytes {
   readonly batch: number;
-  readonly ends: Uint32Array;
-  readonly data: Uint8Array;
   readonly errors: ReadonlyArray<string | null> | null;
 }
 
@@ -102,8 +100,7 @@ export class SignerPool {
   readonly size: number;
   readonly #threads: Array<Thread | undefined>;
   readonly #keys: PoolKeyMessage[] = [];
-  #queue: Job[] = [];
-  #scheduled = false;
+  readonly #queue = new SameTurnQueue<Job>(() => this.#flush());
   #nextBatch = 0;
   #closed: Error | undefined;
 
@@ -156,8 +153,7 @@ export class SignerPool {
   /** Ends every thread; outstanding and later signatures reject. Idempotent. */
   async close(): Promise<void> {
     this.#closed ??= new Error('the signer pool is closed');
-    for (const job of this.#queue) job.reject(this.#closed);
-    this.#queue = [];
+    for (const job of this.#queue.take()) job.reject(this.#closed);
     await Promise.all(this.#threads.map((thread) => thread?.worker.terminate()));
   }
 
@@ -173,10 +169,6 @@ export class SignerPool {
     if (this.#closed) return Promise.reject(this.#closed);
     return new Promise((resolve, reject) => {
       this.#queue.push({ keyId, tbs, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
     });
   }
 
@@ -187,10 +179,8 @@ export class SignerPool {
    * loop more than the bytes in it — at no cost in latency: a thread signs in order anyway.
    */
   #flush(): void {
-    this.#scheduled = false;
     if (this.#closed) {
-      for (const job of this.#queue) job.reject(this.#closed);
-      this.#queue = [];
+      for (const job of this.#queue.take()) job.reject(this.#closed);
       return;
     }
     if (this.#queue.length === 0) return;
@@ -198,29 +188,19 @@ export class SignerPool {
     for (let i = 0; i < this.size && this.#queue.length > 0; i++) {
       const thread = this.#thread(i);
       if (thread.inFlight.size > 0) continue;
-      this.#send(thread, this.#queue.splice(0, share));
+      this.#send(thread, this.#queue.take(share));
     }
   }
 
   #send(thread: Thread, jobs: Job[]): void {
     const batch = this.#nextBatch++;
-    const keyIds = new Uint32Array(jobs.length);
-    const ends = new Uint32Array(jobs.length);
-    let size = 0;
-    for (const job of jobs) size += job.tbs.length;
-    const data = new Uint8Array(size);
-    let at = 0;
-    jobs.forEach((job, i) => {
-      keyIds[i] = job.keyId;
-      data.set(job.tbs, at);
-      at += job.tbs.length;
-      ends[i] = at;
-    });
+    const keyIds = Uint32Array.from(jobs, (job) => job.keyId);
+    const packed = packBytes(jobs.map((job) => job.tbs));
     thread.inFlight.set(batch, jobs);
     if (thread.pending === 0) thread.worker.ref();
     thread.pending += jobs.length;
-    const message: PoolSignMessage = { type: 'sign', batch, keyIds, ends, data };
-    thread.worker.postMessage(message, [keyIds.buffer, ends.buffer, data.buffer]);
+    const message: PoolSignMessage = { type: 'sign', batch, keyIds, ...packed };
+    thread.worker.postMessage(message, [keyIds.buffer, ...transferablesOf(packed)]);
   }
 
   /** Thread `index`, started (again) when it is not running. */
@@ -257,13 +237,11 @@ export class SignerPool {
     thread.pending -= jobs.length;
     if (this.#queue.length > 0) this.#flush();
     if (thread.pending === 0) thread.worker.unref();
-    let start = 0;
+    const signatures = unpackBytes(message, true);
     jobs.forEach((job, i) => {
-      const end = message.ends[i] as number;
       const error = message.errors?.[i];
       if (error) job.reject(new Error(error));
-      else job.resolve(message.data.slice(start, end));
-      start = end;
+      else job.resolve(signatures[i] as Uint8Array);
     });
   }
 }

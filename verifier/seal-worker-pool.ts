@@ -13,6 +13,8 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CodedError } from '../domain/coded-error';
+import { packBytes, transferablesOf, type PackedBytes } from '../threads/packed-bytes';
+import { SameTurnQueue } from '../threads/same-turn-queue';
 import type { TrustOptions } from '../seal/verify';
 import type { ProtectedInput, SignatureOutcome } from './seal-signatures';
 
@@ -24,16 +26,13 @@ export interface SealWorkerPoolOptions {
   readonly cacheSize?: number;
 }
 
-/** What the main thread posts: one batch of tasks for one thread. */
-export interface SealTaskBatch {
+/** What the main thread posts: one batch of tasks for one thread; per task its signature and its input, packed (parts `2i` and `2i + 1`). */
+export interface SealTaskBatch extends PackedBytes {
   readonly batch: number;
   /** The distinct trust sets of the batch. */
   readonly trusts: readonly TrustOptions[];
   /** Two per task: the index of its trust set, and 1 when the input is content (0: a digest). */
   readonly meta: Uint32Array;
-  /** Two per task: the end of its signature and the end of its input within `data`. */
-  readonly ends: Uint32Array;
-  readonly data: Uint8Array;
 }
 
 /** A thread's answer to one task of a batch. */
@@ -78,8 +77,7 @@ export class SealWorkerPool {
   readonly #slots: Array<Slot | undefined>;
   /** Trust sets copied into exactly-sized buffers, once per trust object. */
   readonly #compact = new WeakMap<TrustOptions, TrustOptions>();
-  #queue: Task[] = [];
-  #scheduled = false;
+  readonly #queue = new SameTurnQueue<Task>(() => this.#flush());
   #nextBatch = 0;
   #closed: Error | undefined;
 
@@ -109,18 +107,13 @@ export class SealWorkerPool {
     if (this.#closed) return Promise.reject(this.#closed);
     return new Promise((resolve, reject) => {
       this.#queue.push({ trust: this.#compacted(trust), signature, input, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
     });
   }
 
   /** Ends the threads; queued and running tasks are refused. */
   async close(): Promise<void> {
     this.#closed ??= new Error('the seal worker pool is closed');
-    for (const task of this.#queue) task.reject(this.#closed);
-    this.#queue = [];
+    for (const task of this.#queue.take()) task.reject(this.#closed);
     await Promise.all(this.#slots.map((slot) => slot?.worker.terminate()));
   }
 
@@ -135,10 +128,8 @@ export class SealWorkerPool {
   }
 
   #flush(): void {
-    this.#scheduled = false;
-    if (this.#closed || this.#queue.length === 0) return;
-    const tasks = this.#queue;
-    this.#queue = [];
+    if (this.#closed) return;
+    const tasks = this.#queue.take();
     const groups = new Map<Slot, Task[]>();
     const slots = this.#slots.map((_, i) => this.#slot(i));
     for (const task of tasks) {
@@ -170,27 +161,18 @@ export class SealWorkerPool {
   #send(slot: Slot, tasks: Task[]): void {
     const trusts: TrustOptions[] = [];
     const meta = new Uint32Array(tasks.length * 2);
-    const ends = new Uint32Array(tasks.length * 2);
-    const bytesOf = (input: ProtectedInput): Uint8Array => ('content' in input ? input.content : input.digest);
-    const data = new Uint8Array(tasks.reduce((n, t) => n + t.signature.length + bytesOf(t.input).length, 0));
-    let at = 0;
     tasks.forEach((task, i) => {
       let trustIndex = trusts.indexOf(task.trust);
       if (trustIndex === -1) trustIndex = trusts.push(task.trust) - 1;
       meta[2 * i] = trustIndex;
       meta[2 * i + 1] = 'content' in task.input ? 1 : 0;
-      data.set(task.signature, at);
-      at += task.signature.length;
-      ends[2 * i] = at;
-      data.set(bytesOf(task.input), at);
-      at += bytesOf(task.input).length;
-      ends[2 * i + 1] = at;
     });
+    const packed = packBytes(tasks.flatMap((task) => [task.signature, 'content' in task.input ? task.input.content : task.input.digest]));
     const batch = this.#nextBatch++;
     slot.inFlight.set(batch, { tasks, left: tasks.length });
     if (slot.outstanding === tasks.length) slot.worker.ref();
-    const message: SealTaskBatch = { batch, trusts, meta, ends, data };
-    slot.worker.postMessage(message, [data.buffer, meta.buffer, ends.buffer]);
+    const message: SealTaskBatch = { batch, trusts, meta, ...packed };
+    slot.worker.postMessage(message, [meta.buffer, ...transferablesOf(packed)]);
   }
 
   #settle(slot: Slot, result: SealTaskResult): void {

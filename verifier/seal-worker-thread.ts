@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { CodedError } from '../domain/coded-error';
 import { SealVerifyCache } from '../seal/verify-cache';
+import { unpackBytes } from '../threads/packed-bytes';
 import type { SealTaskBatch, SealTaskResult, SealWorkerData } from './seal-worker-pool';
 import { verifyOutcome } from './seal-signatures';
 
@@ -14,13 +15,10 @@ if (parentPort && data?.sealWorker) {
   const port = parentPort;
   const cache = new SealVerifyCache({ maxEntries: data.cacheSize });
   port.on('message', (message: SealTaskBatch) => {
-    let start = 0;
+    const parts = unpackBytes(message);
     for (let index = 0; index < message.meta.length / 2; index++) {
-      const signatureEnd = message.ends[2 * index] as number;
-      const inputEnd = message.ends[2 * index + 1] as number;
-      const signature = message.data.subarray(start, signatureEnd);
-      const bytes = message.data.subarray(signatureEnd, inputEnd);
-      start = inputEnd;
+      const signature = parts[2 * index] as Uint8Array;
+      const bytes = parts[2 * index + 1] as Uint8Array;
       const trust = message.trusts[message.meta[2 * index] as number];
       let result: SealTaskResult;
       try {

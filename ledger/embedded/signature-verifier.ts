@@ -8,6 +8,8 @@
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { packBytes, transferablesOf, type PackedBytes } from '../../threads/packed-bytes';
+import { SameTurnQueue } from '../../threads/same-turn-queue';
 
 interface Request {
   readonly keyId: number;
@@ -18,16 +20,12 @@ interface Request {
 }
 
 /**
- * One batch, packed into a single transferred buffer: posting many small Buffers would clone the
- * 8 KiB pool slab behind each of them. `offsets` holds, per item, the end of its message and the
- * end of its signature within `data`.
+ * One batch: per item its message and its signature, packed (parts `2i` and `2i + 1`).
  */
-export interface VerifyBatchMessage {
+export interface VerifyBatchMessage extends PackedBytes {
   readonly batch: number;
   readonly keys: ReadonlyArray<readonly [number, string]>;
   readonly keyIds: Uint32Array;
-  readonly offsets: Uint32Array;
-  readonly data: Uint8Array;
 }
 
 export interface VerifyBatchResult {
@@ -39,10 +37,9 @@ export class SignatureVerifier {
   readonly #worker: Worker;
   readonly #keyIds = new Map<string, number>();
   #newKeys: Array<readonly [number, string]> = [];
-  #queue: Request[] = [];
+  readonly #queue = new SameTurnQueue<Request>(() => this.#flush());
   readonly #inFlight = new Map<number, Request[]>();
   #nextBatch = 0;
-  #scheduled = false;
   #failure: Error | undefined;
 
   constructor() {
@@ -69,10 +66,6 @@ export class SignatureVerifier {
     const id = keyId;
     return new Promise((resolve, reject) => {
       this.#queue.push({ keyId: id, message, signature, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
     });
   }
 
@@ -82,37 +75,20 @@ export class SignatureVerifier {
   }
 
   #flush(): void {
-    this.#scheduled = false;
-    if (this.#queue.length === 0) return;
     const batch = this.#nextBatch++;
-    const requests = this.#queue;
-    this.#queue = [];
+    const requests = this.#queue.take();
     this.#inFlight.set(batch, requests);
-    const keyIds = new Uint32Array(requests.length);
-    const offsets = new Uint32Array(requests.length * 2);
-    let size = 0;
-    for (const request of requests) size += request.message.length + request.signature.length;
-    const data = new Uint8Array(size);
-    let at = 0;
-    requests.forEach((request, i) => {
-      keyIds[i] = request.keyId;
-      data.set(request.message, at);
-      at += request.message.length;
-      offsets[2 * i] = at;
-      data.set(request.signature, at);
-      at += request.signature.length;
-      offsets[2 * i + 1] = at;
-    });
-    const message: VerifyBatchMessage = { batch, keys: this.#newKeys, keyIds, offsets, data };
+    const keyIds = Uint32Array.from(requests, (request) => request.keyId);
+    const packed = packBytes(requests.flatMap((request) => [request.message, request.signature]));
+    const message: VerifyBatchMessage = { batch, keys: this.#newKeys, keyIds, ...packed };
     this.#newKeys = [];
-    this.#worker.postMessage(message, [data.buffer, keyIds.buffer, offsets.buffer]);
+    this.#worker.postMessage(message, [keyIds.buffer, ...transferablesOf(packed)]);
   }
 
   #fail(error: Error): void {
     this.#failure ??= error;
     for (const requests of this.#inFlight.values()) for (const request of requests) request.reject(this.#failure);
     this.#inFlight.clear();
-    for (const request of this.#queue) request.reject(this.#failure);
-    this.#queue = [];
+    for (const request of this.#queue.take()) request.reject(this.#failure);
   }
 }
