@@ -44,7 +44,12 @@ t.test('two writes in flight at most: the third is refused at once', async (t) =
   const first = await startTestSystem();
   const dataDir = first.dataDir;
   await first.system.close();
-  const ts = await startTestSystem({ dataDir, config: { maxInflightSubmits: 2, blockCutter: { maxTransactions: 10_000, timeoutMs: BLOCK_EVERY_MS } } });
+  const logs: string[] = [];
+  const ts = await startTestSystem({
+    dataDir,
+    config: { maxInflightSubmits: 2, blockCutter: { maxTransactions: 10_000, timeoutMs: BLOCK_EVERY_MS } },
+    logger: { level: 'info', stream: { write: (line: string) => void logs.push(line) } },
+  });
   t.teardown(async () => {
     await ts.close();
     await first.close();
@@ -66,6 +71,10 @@ t.test('two writes in flight at most: the third is refused at once', async (t) =
   t.equal(refused.headers.get('retry-after'), '1');
   t.ok(ms < BLOCK_EVERY_MS / 2, `refused in ${Math.round(ms)} ms, not queued behind the block`);
   t.equal(gate.inflight, 2, 'the refusal took no slot');
+  const logged = logs.map((line) => JSON.parse(line) as { level: number; code?: string; err?: unknown; reqId?: string }).filter((entry) => entry.code === 'OVERLOADED');
+  t.equal(logged.length, 1, 'the refusal is logged once');
+  t.equal(logged[0]?.level, 40, 'at warn: back-pressure working, not a failure');
+  t.notOk(logged[0]?.err, 'without an error and its stack');
 
   t.equal((await ts.request('GET', '/v1/orgs', { as: 'auditor' })).status, 200, 'reads go on');
   t.equal((await ts.request('POST', '/v1/orgs', { as: 'admin', body: { msp: 'x' } })).status, 400, 'an invalid write is refused for what it is, without a slot');
