@@ -11,6 +11,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { packBytes, transferablesOf, unpackBytes, type PackedBytes } from '../threads/packed-bytes';
+import { KeyIds } from '../threads/key-ids';
 import { SameTurnQueue } from '../threads/same-turn-queue';
 import { parseP256PrivateKey } from './keys';
 import type { NodeSigner } from './signer';
@@ -36,8 +37,7 @@ interface Request {
 
 export class SigningPool {
   readonly #worker: Worker;
-  readonly #keyIds = new Map<string, number>();
-  #newKeys: Array<readonly [number, string]> = [];
+  readonly #keys = new KeyIds();
   readonly #queue = new SameTurnQueue<Request>(() => this.#flush());
   readonly #inFlight = new Map<number, Request[]>();
   #nextBatch = 0;
@@ -54,13 +54,7 @@ export class SigningPool {
   /** A signer for `privateKeyPem` (validated here, so a bad key fails at once, not per call). */
   signer(privateKeyPem: string): NodeSigner {
     parseP256PrivateKey(privateKeyPem);
-    let keyId = this.#keyIds.get(privateKeyPem);
-    if (keyId === undefined) {
-      keyId = this.#keyIds.size;
-      this.#keyIds.set(privateKeyPem, keyId);
-      this.#newKeys.push([keyId, privateKeyPem]);
-    }
-    const id = keyId;
+    const id = this.#keys.idOf(privateKeyPem);
     return (message) =>
       new Promise<Uint8Array>((resolve, reject) => {
         if (this.#failure) {
@@ -82,8 +76,7 @@ export class SigningPool {
     this.#inFlight.set(batch, requests);
     const keyIds = Uint32Array.from(requests, (request) => request.keyId);
     const packed = packBytes(requests.map((request) => request.message));
-    const message: SignBatchMessage = { batch, keys: this.#newKeys, keyIds, ...packed };
-    this.#newKeys = [];
+    const message: SignBatchMessage = { batch, keys: this.#keys.takeUnsent(), keyIds, ...packed };
     this.#worker.postMessage(message, [keyIds.buffer, ...transferablesOf(packed)]);
   }
 

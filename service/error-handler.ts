@@ -102,11 +102,8 @@ export function sendClientError(this: { log: { trace(o: object, m: string): void
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const problem = toProblemError(error);
-    // A refusal under load is back-pressure doing its job: one line at warn, not an error with a
-    // stack for each of the thousands of requests an overload refuses.
-    if (problem.code === 'OVERLOADED') request.log.warn({ code: problem.code }, problem.message);
-    else if (problem.status >= 500) request.log.error({ err: error, code: problem.code }, 'request failed');
-    else request.log.info({ code: problem.code }, problem.message);
+    if (problem.logLevel === 'error') request.log.error({ err: error, code: problem.code }, 'request failed');
+    else request.log[problem.logLevel]({ code: problem.code }, problem.message);
     return sendProblem(reply, problem);
   });
   app.setNotFoundHandler((request, reply) =>

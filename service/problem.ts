@@ -46,8 +46,13 @@ export const PROBLEMS = {
   INTERNAL_ERROR: { status: 500, title: 'Internal error' },
   UPSTREAM_UNAVAILABLE: { status: 502, title: 'An upstream service failed' },
   LEDGER_UNAVAILABLE: { status: 503, title: 'The ledger is unavailable' },
-  OVERLOADED: { status: 503, title: 'The service is overloaded' },
-} as const satisfies Record<string, { status: number; title: string }>;
+  // A refusal under load is back-pressure doing its job: logged at warn, not as an error with a
+  // stack for each of the thousands of requests an overload refuses.
+  OVERLOADED: { status: 503, title: 'The service is overloaded', logLevel: 'warn' },
+} as const satisfies Record<string, { status: number; title: string; logLevel?: ProblemLogLevel }>;
+
+/** How a problem is logged: `error` (with the error and its stack) by default for 5xx, `info` below. */
+export type ProblemLogLevel = 'error' | 'warn' | 'info';
 
 export type ProblemCode = keyof typeof PROBLEMS;
 
@@ -70,6 +75,7 @@ export class ProblemError extends Error {
   readonly status: number;
   readonly errors: readonly FieldError[] | undefined;
   readonly headers: Readonly<Record<string, string>>;
+  readonly logLevel: ProblemLogLevel;
 
   constructor(code: ProblemCode | string, detail: string, options: { errors?: readonly FieldError[]; headers?: Record<string, string>; cause?: unknown } = {}) {
     super(detail, { cause: options.cause });
@@ -78,6 +84,7 @@ export class ProblemError extends Error {
     this.status = (PROBLEMS as Record<string, { status: number }>)[code]?.status ?? 400;
     this.errors = options.errors;
     this.headers = options.headers ?? {};
+    this.logLevel = (PROBLEMS as Record<string, { logLevel?: ProblemLogLevel }>)[code]?.logLevel ?? (this.status >= 500 ? 'error' : 'info');
   }
 
   toProblem(): Problem {

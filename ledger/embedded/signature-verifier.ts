@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { packBytes, transferablesOf, type PackedBytes } from '../../threads/packed-bytes';
+import { KeyIds } from '../../threads/key-ids';
 import { SameTurnQueue } from '../../threads/same-turn-queue';
 
 interface Request {
@@ -35,8 +36,7 @@ export interface VerifyBatchResult {
 
 export class SignatureVerifier {
   readonly #worker: Worker;
-  readonly #keyIds = new Map<string, number>();
-  #newKeys: Array<readonly [number, string]> = [];
+  readonly #keys = new KeyIds();
   readonly #queue = new SameTurnQueue<Request>(() => this.#flush());
   readonly #inFlight = new Map<number, Request[]>();
   #nextBatch = 0;
@@ -57,13 +57,7 @@ export class SignatureVerifier {
   /** True when `signature` is a valid ECDSA-SHA256 signature of `message` by the key in `publicKeyPem`. */
   verify(publicKeyPem: string, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
     if (this.#failure) return Promise.reject(this.#failure);
-    let keyId = this.#keyIds.get(publicKeyPem);
-    if (keyId === undefined) {
-      keyId = this.#keyIds.size;
-      this.#keyIds.set(publicKeyPem, keyId);
-      this.#newKeys.push([keyId, publicKeyPem]);
-    }
-    const id = keyId;
+    const id = this.#keys.idOf(publicKeyPem);
     return new Promise((resolve, reject) => {
       this.#queue.push({ keyId: id, message, signature, resolve, reject });
     });
@@ -80,8 +74,7 @@ export class SignatureVerifier {
     this.#inFlight.set(batch, requests);
     const keyIds = Uint32Array.from(requests, (request) => request.keyId);
     const packed = packBytes(requests.flatMap((request) => [request.message, request.signature]));
-    const message: VerifyBatchMessage = { batch, keys: this.#newKeys, keyIds, ...packed };
-    this.#newKeys = [];
+    const message: VerifyBatchMessage = { batch, keys: this.#keys.takeUnsent(), keyIds, ...packed };
     this.#worker.postMessage(message, [keyIds.buffer, ...transferablesOf(packed)]);
   }
 
