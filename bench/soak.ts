@@ -32,9 +32,9 @@
  * (minute 2) to the last minute. Also shown: the growth from the first minute, the anonymous and
  * file-backed parts (LevelDB maps its table files into memory: those pages grow with the ledger
  * and are page cache the kernel can drop), and from `/proc/<pid>/smaps` every 5 s how much is
- * LevelDB's mapped tables and how much malloc's main arena, the lowest V8 heap used in each
- * window, and the trend
- * over the second half of the run — whether resident memory has levelled off.
+ * LevelDB's mapped tables and (under glibc) how much malloc's main arena, the lowest V8 heap used
+ * in each window, and the trend over the second half of the run — whether resident memory has
+ * levelled off.
  *
  *   node build/bench/soak.js --find-max [--find-max-duration 120] [--concurrency 32]
  *       closed loop: `--concurrency` clients back to back, the mix as above; the completed rate is
@@ -42,26 +42,31 @@
  *       over 30 s on an empty ledger the system completed 412 ops/s, a rate it did not hold for
  *       10 minutes (p99 690 ms at 80 % of it); over 2 minutes, 377.
  *   node build/bench/soak.js --duration 600 --rate 120 [--report 30] [--json FILE] [--keep]
+ *   either, with:
  *       [--data-dir DIR]                 run on this data folder (kept), e.g. a large ledger a
  *                                        `--keep` run left
- *
- * A fresh data folder measures a system whose ledger starts empty: for its first ten minutes or
- * so LevelDB opens and maps more and more tables and fills its caches, and resident memory grows
- * with them up to their bounds (+13–16 % in 10 minutes at ~300 req/s). A service runs on a ledger
- * that holds years of data; to measure that, soak on the folder a first run left:
- *
- *   node build/bench/soak.js --duration 600 --rate <r> --keep     # prints `data <DIR>`
- *   node build/bench/soak.js --find-max --data-dir <DIR>
- *   node build/bench/soak.js --duration 600 --rate <80 % of that> --data-dir <DIR>
- *
- * Either way, with glibc's malloc the main arena (`[heap]`, shown in the report) grows by ~2 MB a
- * minute for as long as the load lasts (26 → 57 MB in 20 minutes on a populated ledger), while
- * jemalloc's heap profiler sees the process's live native memory flat under the same load:
- * fragmentation, not a leak — and what keeps a 20-minute run from passing.
+ *       [--malloc auto|jemalloc|glibc]   the server's malloc (`LC_MALLOC` of `bin/start.sh`, which
+ *                                        starts it as `npm start` does); default auto: jemalloc
+ *                                        when installed
  *       [--server-node-options=OPTIONS]  NODE_OPTIONS of the server only, e.g.
  *                                        `--cpu-prof --cpu-prof-dir=/tmp/prof`,
  *                                        `--heapsnapshot-signal=SIGUSR2`, or
  *                                        `--require build/bench/support/memory-probe.js`
+ *
+ * Malloc: under glibc's, the main arena (`[heap]`) grows for as long as the load lasts, 1.5–3 MB
+ * a minute (26 → 57 MB in 20 minutes on a populated ledger), and a 20-minute run fails although
+ * the process's live memory is flat (heaptrack, jemalloc's profiler, V8 heap snapshots): what
+ * grows is glibc's arena, in 32- and 48-byte chunks. Under jemalloc, which `bin/start.sh` preloads
+ * when installed, resident memory levels off. README "Memory" has the figures.
+ *
+ * A fresh data folder measures a system whose ledger starts empty: for its first ten minutes or
+ * so LevelDB opens and maps more and more tables and fills its caches, and resident memory grows
+ * with them up to their bounds. A service runs on a ledger that holds years of data; to measure
+ * that, soak on the folder a first run left:
+ *
+ *   node build/bench/soak.js --duration 600 --rate <r> --keep     # prints `data <DIR>`
+ *   node build/bench/soak.js --find-max --data-dir <DIR>
+ *   node build/bench/soak.js --duration 600 --rate <80 % of that> --data-dir <DIR>
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -70,6 +75,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { digestOf } from '../domain/digest';
+import { mallocInUse } from '../system/malloc-in-use';
 import {
   httpCall,
   licenseBody,
@@ -100,6 +106,8 @@ const { values: opts } = parseArgs({
     'data-dir': { type: 'string' },
     /** NODE_OPTIONS of the server only, e.g. `--heapsnapshot-signal=SIGUSR2` or `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
     'server-node-options': { type: 'string' },
+    /** The server's malloc: `LC_MALLOC` of bin/start.sh (auto: jemalloc when installed). */
+    malloc: { type: 'string', default: 'auto' },
   },
 });
 
@@ -222,7 +230,7 @@ interface PartsSample {
   readonly storesKb: number;
   /**
    * Resident pages of `[heap]`: glibc's main arena, where the main thread's malloc'd memory lives
-   * (LevelDB's reads through `getSync` — its block and table caches — among it).
+   * (next to nothing under jemalloc, which maps its own).
    */
   readonly mainHeapKb: number;
 }
@@ -748,9 +756,8 @@ function memoryReport(rss: Sample[], heap: HeapSample[], parts: PartsSample[], s
         `at most ~64 tables of ~1 MB per database stay mapped); VmRSS without them: ${signed(without)} %`,
     );
   }
-  if (v.mainHeap) {
-    // Live native memory stayed flat under jemalloc's heap profiler while this part grew: glibc's
-    // main arena fragmenting (see the issue 8 notes), so it is shown on its own.
+  if (v.mainHeap && v.mainHeap.lastMb > 0) {
+    // Under glibc the part that keeps growing (header comment); jemalloc leaves `[heap]` empty.
     console.log(`      of the anonymous part, malloc's main arena ([heap]): ${v.mainHeap.baselineMb.toFixed(0)} → ${v.mainHeap.lastMb.toFixed(0)} MB`);
   }
   console.log(
@@ -770,7 +777,7 @@ async function main(): Promise<void> {
   const findMax = opts['find-max'];
   const rate = opts.rate === undefined ? undefined : Number(opts.rate);
   if (!findMax && (rate === undefined || !(rate > 0))) {
-    console.error('usage: soak --find-max [--find-max-duration 120] [--concurrency 32] | --duration 600 --rate <req/s> [--report 30] [--json FILE] [--keep]');
+    console.error('usage: soak --find-max [--find-max-duration 120] [--concurrency 32] | --duration 600 --rate <req/s> [--report 30] [--json FILE] [--keep]; either [--data-dir DIR] [--malloc auto|jemalloc|glibc] [--server-node-options OPTS]');
     process.exitCode = 2;
     return;
   }
@@ -780,11 +787,12 @@ async function main(): Promise<void> {
   let sys: ChildSystem;
   try {
     const nodeOptions = opts['server-node-options'];
-    sys = await startChildSystem({ dataDir, logLevel: 'warn', ...(nodeOptions ? { env: { NODE_OPTIONS: nodeOptions } } : {}) });
+    sys = await startChildSystem({ dataDir, logLevel: 'warn', env: { LC_MALLOC: opts.malloc, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) } });
   } catch (error) {
     if (!keep) rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
+  const malloc = mallocInUse(sys.pid);
   let stopping = false;
   const cleanUp = async (): Promise<void> => {
     if (stopping) return;
@@ -793,7 +801,7 @@ async function main(): Promise<void> {
     if (!keep) rmSync(dataDir, { recursive: true, force: true });
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
-  console.log(`system: pid ${sys.pid}, ready in ${(sys.startMs / 1000).toFixed(1)} s, data ${dataDir}, RSS ${mb(sys.rssKb())}`);
+  console.log(`system: pid ${sys.pid}, ready in ${(sys.startMs / 1000).toFixed(1)} s, data ${dataDir}, RSS ${mb(sys.rssKb())}, malloc ${malloc}`);
   console.log(`mix: ${OPS.map((op) => `${op} ${WEIGHTS[op]}`).join(', ')}`);
   // The machine may be shared: a busy one lowers every figure.
   const load = (): string => loadavg().map((n) => n.toFixed(2)).join(' ');
@@ -813,7 +821,7 @@ async function main(): Promise<void> {
       printTotals('find-max', result);
       const max = result.total.ok / result.seconds;
       console.log(`\nmaximum sustainable rate of the mix: ${max.toFixed(1)} ok/s (failed ${result.total.failed}); soak at 80 %: --rate ${Math.floor(0.8 * max)}`);
-      output = { mode: 'find-max', concurrency, seconds: result.seconds, maxRate: max, summary: result.total.summary(), errors: Object.fromEntries(result.total.errors), notReady: result.notReady, intervals: result.intervals };
+      output = { mode: 'find-max', malloc, concurrency, seconds: result.seconds, maxRate: max, summary: result.total.summary(), errors: Object.fromEntries(result.total.errors), notReady: result.notReady, intervals: result.intervals };
     } else {
       const seconds = Number(opts.duration);
       console.log(`soak: open loop, ${rate} req/s, ${seconds} s, report every ${report} s`);
@@ -823,6 +831,7 @@ async function main(): Promise<void> {
       const memory = memoryReport(result.rss, result.heap, result.parts, result.seconds);
       output = {
         mode: 'soak',
+        malloc,
         rate,
         seconds: result.seconds,
         throughput: result.total.ok / result.seconds,

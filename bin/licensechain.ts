@@ -27,6 +27,7 @@ import type * as SealCli from '../seal/cli';
 import type * as Config from '../system/config';
 import type * as EmbeddedSystem from '../system/embedded-system';
 import type * as FabricSystem from '../system/fabric-system';
+import type * as MallocInUse from '../system/malloc-in-use';
 import type * as MemoryLimits from '../system/memory-limits';
 
 const USAGE = `usage: licensechain <command>
@@ -62,11 +63,13 @@ async function start(): Promise<number> {
     system = await startEmbeddedSystem(config);
   }
   const { height } = await system.ledger.info();
+  const malloc = (require('../system/malloc-in-use') as typeof MallocInUse).mallocInUse();
   process.stdout.write(
     `LicenseChain is running (${config.ledger} ledger at height ${height})\n` +
       `  gateway   http://${config.gateway.host}:${config.gateway.port}  (docs: /docs)\n` +
       `  verifier  http://${config.verifier.host}:${config.verifier.port}  (page: /verify)\n` +
-      `  demo credentials: ${system.demo.credentialsPath}\n`,
+      `  demo credentials: ${system.demo.credentialsPath}\n` +
+      `  malloc    ${malloc === 'jemalloc' ? malloc : `${malloc} (for long runs use jemalloc: README "Memory")`}\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = (): void => {

@@ -19,6 +19,7 @@
  * | `LC_MAX_INFLIGHT_SUBMITS` | 256 | state-changing requests in flight per service before `503 OVERLOADED` |
  * | `LC_CUSTODIAN_URLS` | `{}` | JSON `{ "<custodian MSP id>": "<its gateway's base URL>" }`: the verifier fetches those custodians' materials over HTTP(S), signing with its identity; others in-process |
  * | `LC_CUSTODIAN_CA` | Node's CAs | PEM file of the CA certificates trusted for `https` custodian URLs |
+ * | `LC_MALLOC` | `auto` | read by `bin/start.sh` before Node starts: `auto` (jemalloc when installed), `jemalloc`, `glibc` (README "Memory") |
  */
 import Ajv from 'ajv';
 import { join, resolve } from 'node:path';
@@ -77,6 +78,8 @@ const schema = {
     LC_FABRIC_BATCH_PREFERRED_BYTES: { type: 'string' },
     LC_FABRIC_LOGGING_SPEC: { type: 'string' },
     LC_FACTS_CACHE: { enum: ['events', 'off'] },
+    // Read by bin/start.sh, which chose the malloc before Node started; accepted here.
+    LC_MALLOC: { enum: ['auto', 'jemalloc', 'glibc'] },
   },
 } as const;
 

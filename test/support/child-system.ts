@@ -1,6 +1,6 @@
 /**
- * The whole embedded system as a child process — `node build/bin/licensechain.js start`, exactly
- * what an operator runs — for tests and benchmarks that kill it (SIGKILL), restart it on the same
+ * The whole embedded system as a child process — `bin/start.sh` (`licensechain start` with jemalloc
+ * when the machine has it), exactly what an operator runs — for tests and benchmarks that kill it (SIGKILL), restart it on the same
  * data folder, or measure its memory apart from the client's. And what talking to it over HTTP
  * needs: a small `node:http` client (keep-alive, a chosen loopback source address — the verifier
  * rate-limits its public routes per client address), multipart bodies, and request bodies.
@@ -22,6 +22,8 @@ import { DEMO_LICENSE_TYPES } from '../../system/demo-ledger';
 
 /** The compiled command line (this file is build/test/support/child-system.js). */
 export const CLI = join(__dirname, '..', '..', 'bin', 'licensechain.js');
+/** The launcher `npm start` runs: it picks the malloc, then execs `node <CLI> start`. */
+export const START_SCRIPT = join(__dirname, '..', '..', '..', 'bin', 'start.sh');
 
 export type PrincipalName = 'admin' | 'issuerA' | 'issuerB' | 'portal' | 'verifier' | 'auditor';
 
@@ -186,7 +188,7 @@ export interface ChildSystemOptions {
   readonly verifierPort?: number;
   /** Default `warn`. */
   readonly logLevel?: string;
-  /** Further `LC_*` variables. */
+  /** Further `LC_*` variables (e.g. `LC_MALLOC`: `bin/start.sh`). */
   readonly env?: Readonly<Record<string, string>>;
   /** Give up waiting for readiness after this long (default 60 s). */
   readonly readyTimeoutMs?: number;
@@ -219,15 +221,17 @@ export interface ChildSystem {
   stop(): Promise<number | null>;
 }
 
-/** Spawns `licensechain start` on `dataDir` and waits until gateway and verifier answer `/readyz`. */
+/** Spawns `bin/start.sh` (`licensechain start`) on `dataDir` and waits until gateway and verifier answer `/readyz`. */
 export async function startChildSystem(options: ChildSystemOptions): Promise<ChildSystem> {
   const gatewayPort = options.gatewayPort ?? (await freePort());
   const verifierPort = options.verifierPort ?? (await freePort());
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('LC_')));
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, 'start'], {
+  // The script execs Node, so `child.pid` is the server's own (SIGKILL reaches it, VmRSS is its).
+  const child = spawn('/bin/sh', [START_SCRIPT], {
     env: {
       ...inherited,
+      NODE: process.execPath,
       LC_DATA_DIR: options.dataDir,
       LC_GATEWAY_PORT: String(gatewayPort),
       LC_VERIFIER_PORT: String(verifierPort),
