@@ -53,7 +53,7 @@
  *                                        `--heapsnapshot-signal=SIGUSR2`, or
  *                                        `--require build/bench/support/memory-probe.js`
  *
- * Malloc: under glibc's, the main arena (`[heap]`) grows for as long as the load lasts, 1.5–3 MB
+ * Malloc: under glibc's, the main arena (`[heap]`) grows for as long as the load lasts, 1.5–2 MB
  * a minute (26 → 57 MB in 20 minutes on a populated ledger), and a 20-minute run fails although
  * the process's live memory is flat (heaptrack, jemalloc's profiler, V8 heap snapshots): what
  * grows is glibc's arena, in 32- and 48-byte chunks. Under jemalloc, which `bin/start.sh` preloads

@@ -2,7 +2,7 @@
 # Starts the system (`licensechain start`) as it should run for a long time: with jemalloc as the
 # process's malloc when the machine has it (Debian and Ubuntu: `apt-get install libjemalloc2`).
 #
-# Why: under steady load glibc's malloc lets the main thread's heap grow by 1.5–3 MB a minute
+# Why: under steady load glibc's malloc lets the main thread's heap grow by 1.5–2 MB a minute
 # for as long as the load lasts, while the process's live memory stays flat; under jemalloc the
 # resident set levels off (figures and how they were found: README "Memory", bench/soak.ts).
 #

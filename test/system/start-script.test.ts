@@ -42,9 +42,11 @@ for (const choice of ['glibc', 'jemalloc', 'auto'] as const) {
       return;
     }
     const dataDir = mkdtempSync(join(tmpdir(), 'lc-malloc-'));
-    t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
     const sys = await startChildSystem({ dataDir, env: { LC_MALLOC: choice } });
-    t.teardown(() => sys.stop());
+    t.teardown(async () => {
+      await sys.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
     t.equal(mallocInUse(sys.pid), expected, `the server runs on ${expected}`);
     t.match(sys.output(), new RegExp(`malloc {4}${expected}`), 'and says so when it starts');
     if (expected === 'glibc' && choice === 'auto') t.match(sys.output(), /jemalloc is not installed/, 'with a warning');
