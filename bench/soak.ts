@@ -53,11 +53,9 @@
  *                                        `--heapsnapshot-signal=SIGUSR2`, or
  *                                        `--require build/bench/support/memory-probe.js`
  *
- * Malloc: under glibc's, the main arena (`[heap]`) grows for as long as the load lasts, 1.5–2 MB
- * a minute (26 → 57 MB in 20 minutes on a populated ledger), and a 20-minute run fails although
- * the process's live memory is flat (heaptrack, jemalloc's profiler, V8 heap snapshots): what
- * grows is glibc's arena, in 32- and 48-byte chunks. Under jemalloc, which `bin/start.sh` preloads
- * when installed, resident memory levels off. README "Memory" has the figures.
+ * Malloc: under glibc's, the main arena (`[heap]`, shown in the report) grows for as long as the
+ * load lasts while live memory stays flat; under jemalloc, which `bin/start.sh` preloads when
+ * installed, resident memory levels off. README "Memory" has the evidence and the figures.
  *
  * A fresh data folder measures a system whose ledger starts empty: for its first ten minutes or
  * so LevelDB opens and maps more and more tables and fills its caches, and resident memory grows

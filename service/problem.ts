@@ -49,10 +49,19 @@ export const PROBLEMS = {
   // A refusal under load is back-pressure doing its job: logged at warn, not as an error with a
   // stack for each of the thousands of requests an overload refuses.
   OVERLOADED: { status: 503, title: 'The service is overloaded', logLevel: 'warn' },
-} as const satisfies Record<string, { status: number; title: string; logLevel?: ProblemLogLevel }>;
+} as const satisfies Record<string, ProblemEntry>;
 
 /** How a problem is logged: `error` (with the error and its stack) by default for 5xx, `info` below. */
 export type ProblemLogLevel = 'error' | 'warn' | 'info';
+
+interface ProblemEntry {
+  readonly status: number;
+  readonly title: string;
+  readonly logLevel?: ProblemLogLevel;
+}
+
+/** The table looked up by any code string (codes outside it are 400s). */
+const ENTRIES: Readonly<Record<string, ProblemEntry | undefined>> = PROBLEMS;
 
 export type ProblemCode = keyof typeof PROBLEMS;
 
@@ -81,14 +90,15 @@ export class ProblemError extends Error {
     super(detail, { cause: options.cause });
     this.name = 'ProblemError';
     this.code = code;
-    this.status = (PROBLEMS as Record<string, { status: number }>)[code]?.status ?? 400;
+    const entry = ENTRIES[code];
+    this.status = entry?.status ?? 400;
     this.errors = options.errors;
     this.headers = options.headers ?? {};
-    this.logLevel = (PROBLEMS as Record<string, { logLevel?: ProblemLogLevel }>)[code]?.logLevel ?? (this.status >= 500 ? 'error' : 'info');
+    this.logLevel = entry?.logLevel ?? (this.status >= 500 ? 'error' : 'info');
   }
 
   toProblem(): Problem {
-    const title = (PROBLEMS as Record<string, { title: string }>)[this.code]?.title ?? 'Request refused';
+    const title = ENTRIES[this.code]?.title ?? 'Request refused';
     return {
       type: `urn:licensechain:problem:${this.code.toLowerCase().replace(/_/g, '-')}`,
       title,
