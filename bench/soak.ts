@@ -57,16 +57,12 @@
  * load lasts while live memory stays flat; under jemalloc, which `bin/start.sh` preloads when
  * installed, resident memory levels off. README "Memory" has the evidence and the figures.
  *
- * A fresh data folder measures a system whose ledger starts empty, and resident memory then rises
- * for most of ten minutes toward bounds it reaches later. LevelDB keeps at most 64 tables of a
- * database open, each memory-mapped; while the new ledger has fewer tables than that none is
- * closed, so every page a read touches stays resident (the ledger's: 13 → 25 MB and 28 → 47 tables
- * from minute 2 to 6 at 302 req/s). On a ledger of hundreds of tables the open ones turn over and few
- * pages stay (64 open, 5 MB resident). Besides, anonymous memory swings by 20–30 MB every ~50 s as
- * the ledger's 32 MiB memtable fills and is written out, so where a run's first and last minutes
- * fall on that saw-tooth moves the verdict by a few points. A service runs on a ledger that holds
- * years of data (historical licenses are bulk-collected before it opens); to measure that, soak on
- * the folder earlier runs left, once its ledger has well over 64 tables (`ls DIR/ledger/*.ldb`):
+ * A fresh data folder measures a system whose ledger starts empty: while it has fewer than 64
+ * tables per database LevelDB closes none, so the mapped pages reads touch accumulate, and the
+ * ledger's 32 MiB memtable fills and empties in a saw-tooth — resident memory rises toward bounds
+ * it reaches later (figures: README "Memory"). A service runs on a ledger that holds years of data
+ * (historical licenses are bulk-collected before it opens); to measure that, soak on the folder
+ * earlier runs left, once its ledger has well over 64 tables (`ls DIR/ledger/*.ldb`):
  *
  *   node build/bench/soak.js --duration 600 --rate <r> --keep     # prints `data <DIR>`
  *   node build/bench/soak.js --find-max --data-dir <DIR>

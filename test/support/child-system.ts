@@ -1,9 +1,10 @@
 /**
- * The whole embedded system as a child process — `bin/start.sh` (`licensechain start` with jemalloc
- * when the machine has it), exactly what an operator runs — for tests and benchmarks that kill it (SIGKILL), restart it on the same
- * data folder, or measure its memory apart from the client's. And what talking to it over HTTP
- * needs: a small `node:http` client (keep-alive, a chosen loopback source address — the verifier
- * rate-limits its public routes per client address), multipart bodies, and request bodies.
+ * The whole embedded system as a child process — `bin/start.sh` (`licensechain start` with
+ * jemalloc when the machine has it), exactly what an operator runs — for tests and benchmarks that
+ * kill it (SIGKILL), restart it on the same data folder, or measure its memory apart from the
+ * client's. And what talking to it over HTTP needs: a small `node:http` client (keep-alive, a
+ * chosen loopback source address — the verifier rate-limits its public routes per client address),
+ * multipart bodies, and request bodies.
  *
  *   const sys = await startChildSystem({ dataDir });
  *   const answer = await sys.call('gateway', 'POST', '/v1/licenses', { as: 'issuerA', json: body });
